@@ -1,0 +1,256 @@
+"""The `siamdup` command: train, evaluate and predict with Siamese duplicate-question models."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from siamdup.data.readers import DataError, read_pairs
+from siamdup.evaluate import PairEvaluator
+from siamdup.model.siamese import ModelLoadError, Siamese
+from siamdup.recipes import RECIPES, recipe_config
+from siamdup.train import CHECKPOINT, train
+
+app = typer.Typer(
+    help="Siamese networks for duplicate-question detection: train a model on labelled question pairs, "
+    "evaluate it, and ask it whether two questions ask the same thing.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
+
+ModelOption = Annotated[
+    Path | None,
+    typer.Option("--model", "-m", help="Model directory; default: the model shipped with siamdup."),
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code=2)
+
+
+def _load(model: Path | None) -> Siamese:
+    try:
+        return Siamese.load(model)
+    except ModelLoadError as e:
+        raise _fail(str(e)) from None
+
+
+@app.command("train")
+def train_command(
+    train_path: Annotated[
+        Path | None,
+        typer.Option("--train", help="Labelled pairs to train on (Quora TSV/CSV, partition TSV, JSONL)."),
+    ] = None,
+    dev_path: Annotated[
+        Path | None, typer.Option("--dev", help="Labelled pairs for per-epoch evaluation and tuning τ.")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Model directory to write (best epoch).")
+    ] = None,
+    recipe: Annotated[str, typer.Option(help=f"Preset settings: {', '.join(RECIPES)}.")] = "default",
+    epochs: Annotated[int | None, typer.Option(help="Number of epochs (overrides the recipe).")] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help="Duplicate pairs per batch: b-1 negatives per row.")
+    ] = None,
+    lr: Annotated[
+        float | None, typer.Option(help="Peak learning rate (Adam, warm-up then cosine decay).")
+    ] = None,
+    loss: Annotated[
+        str | None, typer.Option(help="mined-triplet (the reference) or in-batch-softmax.")
+    ] = None,
+    margin: Annotated[float | None, typer.Option(help="Triplet margin α.")] = None,
+    d_model: Annotated[int | None, typer.Option(help="Embedding and LSTM size.")] = None,
+    hard_negatives: Annotated[
+        bool | None,
+        typer.Option(
+            "--hard-negatives/--no-hard-negatives", help="Add known non-duplicates as extra negatives."
+        ),
+    ] = None,
+    max_minutes: Annotated[float | None, typer.Option(help="Stop training after this many minutes.")] = None,
+    patience: Annotated[
+        int | None, typer.Option(help="Stop after this many epochs without dev gain.")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed: the same seed and data give the same run.")
+    ] = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option(help="Continue the run whose --out was this directory, from its last epoch."),
+    ] = None,
+    device: Annotated[
+        str | None, typer.Option(help="cpu, cuda, cuda:1 ...; default: cuda when present.")
+    ] = None,
+) -> None:
+    """Train a Siamese LSTM on labelled question pairs; keep the best epoch by dev accuracy.
+
+    Example: siamdup train --train train.tsv.gz --dev dev.tsv --out models/qqp
+    """
+    if resume is not None:
+        state_file = resume / CHECKPOINT / "trainer_state.json"
+        if not state_file.exists():
+            raise _fail(f"nothing to resume in {resume}: no {CHECKPOINT}/trainer_state.json")
+        paths = json.loads(state_file.read_text()).get("paths", {})
+        train_path = train_path or Path(paths["train"])
+        dev_path = dev_path or Path(paths["dev"])
+        out_dir = out_dir or resume
+    if train_path is None or dev_path is None or out_dir is None:
+        raise _fail("train needs --train, --dev and --out (or --resume DIR)")
+    try:
+        config = recipe_config(recipe)
+    except KeyError as e:
+        raise _fail(str(e)) from None
+    overrides = {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "loss": loss,
+        "margin": margin,
+        "d_model": d_model,
+        "hard_negatives": hard_negatives,
+        "max_minutes": max_minutes,
+        "patience": patience,
+        "seed": seed,
+    }
+    config = type(config)(**{**asdict(config), **{k: v for k, v in overrides.items() if v is not None}})
+    try:
+        metrics = train(
+            train_path, dev_path, out_dir, config, resume=resume is not None, device=device, console=err
+        )
+    except (DataError, FileNotFoundError, ValueError) as e:
+        raise _fail(str(e)) from None
+    dev = metrics["dev"]
+    out.print(f"dev accuracy {dev['accuracy']:.4f} at τ={dev['threshold']:.3f}; model in {out_dir}")
+
+
+@app.command("evaluate")
+def evaluate_command(
+    model: Annotated[
+        Path | None, typer.Option("--model", "-m", help="Model directory; default: shipped model.")
+    ],
+    data: Annotated[Path, typer.Option("--data", help="Labelled pairs to evaluate on.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
+    plots: Annotated[
+        Path | None, typer.Option(help="Write roc.png and similarity_histogram.png into this folder.")
+    ] = None,
+) -> None:
+    """Accuracy at the model's τ and at 0.7, precision, recall, F1, ROC-AUC, AP, confusion matrix.
+
+    The best τ on this data is reported for information; the model's stored τ is what is evaluated.
+    Example: siamdup evaluate --model models/qqp --data dev.tsv --plots plots/
+    """
+    siamese = _load(model)
+    try:
+        pairs, report = read_pairs(data)
+    except DataError as e:
+        raise _fail(str(e)) from None
+    err.print(report.summary())
+    result = PairEvaluator(pairs, name=data.name)(siamese, plots=plots)
+    result["skipped"] = dict(report.skipped)
+    if as_json:
+        print(json.dumps(result))
+        return
+    table = Table(title=f"{data.name}: {result['n_pairs']:,} pairs ({result['n_duplicates']:,} duplicates)")
+    table.add_column("metric")
+    table.add_column(f"at model τ = {result['threshold']:.3f}", justify="right")
+    table.add_column(f"at {result['at_default_threshold']['threshold']}", justify="right")
+    for name in ("accuracy", "precision", "recall", "f1"):
+        table.add_row(name, f"{result[name]:.4f}", f"{result['at_default_threshold'][name]:.4f}")
+    out.print(table)
+    auc, ap = result["roc_auc"], result["average_precision"]
+    out.print(f"ROC-AUC {auc:.4f}   average precision {ap:.4f}" if auc is not None else "ROC-AUC undefined")
+    (tn, fp), (fn, tp) = result["confusion_matrix"]
+    out.print(f"confusion matrix at model τ: TN {tn:,}  FP {fp:,}  FN {fn:,}  TP {tp:,}")
+    best = result["best_threshold_on_this_data"]
+    out.print(
+        f"best τ on this data (for information, not applied): accuracy {best['accuracy']['accuracy']:.4f} "
+        f"at τ={best['accuracy']['threshold']:.3f}; F1 {best['f1']['f1']:.4f} at τ={best['f1']['threshold']:.3f}"
+    )
+    for path in result.get("plots", []):
+        out.print(f"wrote {path}")
+
+
+@app.command("predict")
+def predict_command(
+    questions: Annotated[
+        list[str] | None, typer.Argument(help="Two questions to compare.", show_default=False)
+    ] = None,
+    model: ModelOption = None,
+    pairs: Annotated[Path | None, typer.Option(help="Score every pair of this file instead.")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="CSV to write with --pairs.")] = None,
+    threshold: Annotated[
+        float | None, typer.Option(help="Decision threshold; default: the model's τ.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Are two questions duplicates? Prints their cosine similarity and the decision (similarity > τ).
+
+    Examples: siamdup predict "How old are you?" "What is your age?"
+              siamdup predict --model models/qqp --pairs pairs.csv --out scored.csv
+    """
+    siamese = _load(model)
+    if threshold is not None:
+        siamese.threshold = threshold
+    if pairs is None:
+        if not questions or len(questions) != 2:
+            raise _fail(
+                'predict takes exactly two questions, e.g. siamdup predict "How old are you?" "What is your age?"'
+            )
+        if not all(q.strip() for q in questions):
+            raise _fail("a question is empty")
+        scores, decisions = siamese.predict([questions[0]], [questions[1]])
+        score, duplicate = float(scores[0]), bool(decisions[0])
+        if as_json:
+            print(json.dumps({"similarity": score, "duplicate": duplicate, "threshold": siamese.threshold}))
+        else:
+            verdict = "[green]duplicate[/]" if duplicate else "[yellow]not duplicate[/]"
+            out.print(f"similarity {score:.4f} → {verdict} (τ = {siamese.threshold:.3f})")
+        return
+    if questions:
+        raise _fail("give either two questions or --pairs FILE, not both")
+    if out_file is None:
+        raise _fail("--pairs needs --out FILE.csv")
+    try:
+        rows, report = read_pairs(pairs, require_label=False)
+    except DataError as e:
+        raise _fail(str(e)) from None
+    err.print(report.summary())
+    scores, decisions = siamese.predict([p.question1 for p in rows], [p.question2 for p in rows])
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_file.with_name(out_file.name + ".tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["question1", "question2", "label", "similarity", "duplicate"])
+        for p, s, d in zip(rows, scores, decisions, strict=True):
+            writer.writerow(
+                [p.question1, p.question2, "" if p.label is None else p.label, f"{s:.6f}", int(d)]
+            )
+    tmp.replace(out_file)
+    out.print(
+        f"scored {len(rows):,} pairs ({int(decisions.sum()):,} duplicates at τ={siamese.threshold:.3f}) → {out_file}"
+    )
+
+
+@app.command("info")
+def info_command(model: ModelOption = None) -> None:
+    """Show a model's architecture, size, τ and training figures."""
+    siamese = _load(model)
+    print(
+        json.dumps(
+            {**siamese.config(), "parameters": sum(p.numel() for p in siamese.encoder.parameters())}, indent=2
+        )
+    )
+
+
+if __name__ == "__main__":
+    app()

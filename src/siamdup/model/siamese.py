@@ -1,0 +1,155 @@
+"""`Siamese`: the tokenizer, the shared encoder and the decision threshold τ, saved together.
+
+A model directory holds `model.safetensors` (weights), `config.json` (architecture, tokenizer settings,
+τ), `tokenizer.json` and, after training, `metrics.json`. Nothing is pickled.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from siamdup.model.encoder import EncoderConfig, LSTMEncoder
+from siamdup.storage import atomic_directory, recover
+from siamdup.tokenizer import Tokenizer
+
+FORMAT = "siamdup-model"
+FORMAT_VERSION = 1
+DEFAULT_THRESHOLD = 0.7  # the course default, used until a threshold is tuned on dev data
+
+
+class ModelLoadError(ValueError):
+    """A model directory is missing, incomplete or of another format."""
+
+
+def default_model_path() -> Path:
+    """The model that ships inside the package."""
+    return Path(str(resources.files("siamdup") / "default_model"))
+
+
+def pick_device(device: str | None = None) -> torch.device:
+    return torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+
+
+class Siamese:
+    """Twin-encoder duplicate detector: `encode`, `similarity`, `predict`, `save`, `load`."""
+
+    def __init__(
+        self,
+        tokenizer: Tokenizer,
+        encoder: LSTMEncoder,
+        threshold: float = DEFAULT_THRESHOLD,
+        metadata: dict | None = None,
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.encoder = encoder
+        self.threshold = float(threshold)
+        self.metadata = dict(metadata or {})
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.encoder.parameters()).device
+
+    @property
+    def dim(self) -> int:
+        return self.encoder.dim
+
+    def to(self, device: str | torch.device) -> Siamese:
+        self.encoder.to(device)
+        return self
+
+    def encode_ids(self, ids: Sequence[Sequence[int]]) -> torch.Tensor:
+        """Encode already-tokenized questions in one batch (gradients flow when training)."""
+        batch, lengths = self.tokenizer.pad(ids)
+        return self.encoder(batch.to(self.device), lengths.to(self.device))
+
+    @torch.inference_mode()
+    def encode(self, texts: Sequence[str], batch_size: int = 512) -> np.ndarray:
+        """Unit vectors (len(texts), dim) as float32, in the order given."""
+        if isinstance(texts, str):
+            raise TypeError("encode() takes a list of strings; wrap a single question in a list")
+        was_training = self.encoder.training
+        self.encoder.eval()
+        ids = self.tokenizer.tokenize(texts)
+        # Encode in order of length so each batch carries little padding, then restore the order.
+        order = np.argsort([len(x) for x in ids], kind="stable")
+        out = np.empty((len(ids), self.dim), dtype=np.float32)
+        for start in range(0, len(ids), batch_size):
+            rows = order[start : start + batch_size]
+            out[rows] = self.encode_ids([ids[i] for i in rows]).float().cpu().numpy()
+        self.encoder.train(was_training)
+        return out
+
+    def similarity(self, a: Sequence[str], b: Sequence[str], batch_size: int = 512) -> np.ndarray:
+        """Cosine similarity of a[i] and b[i] for each i."""
+        if len(a) != len(b):
+            raise ValueError(f"similarity() needs two lists of equal length, got {len(a)} and {len(b)}")
+        va, vb = self.encode(a, batch_size), self.encode(b, batch_size)
+        return np.einsum("ij,ij->i", va, vb)
+
+    def predict(self, a: Sequence[str], b: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Similarities and duplicate decisions (similarity > τ)."""
+        scores = self.similarity(a, b)
+        return scores, scores > self.threshold
+
+    # -- persistence -------------------------------------------------------------------------------
+
+    def config(self) -> dict:
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "architecture": "lstm",
+            "encoder": self.encoder.config.to_dict(),
+            "tokenizer": {"file": "tokenizer.json", "max_length": self.tokenizer.max_length},
+            "threshold": self.threshold,
+            **self.metadata,
+        }
+
+    def save_files(self, folder: Path) -> None:
+        """Write the model's files into `folder` as they are (callers make it atomic)."""
+        state = {k: v.detach().to("cpu").contiguous() for k, v in self.encoder.state_dict().items()}
+        save_file(state, str(folder / "model.safetensors"), metadata={"format": FORMAT})
+        self.tokenizer.save(folder / "tokenizer.json")
+        (folder / "config.json").write_text(json.dumps(self.config(), indent=2) + "\n")
+
+    def save(self, directory: str | Path, extra_files: dict[str, dict] | None = None) -> Path:
+        """Save atomically; `extra_files` maps a file name to a JSON object saved beside (e.g. metrics)."""
+        with atomic_directory(directory) as staging:
+            self.save_files(staging)
+            for name, obj in (extra_files or {}).items():
+                (staging / name).write_text(json.dumps(obj, indent=2) + "\n")
+        return Path(directory)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, device: str | None = None) -> Siamese:
+        """Load a model directory; `None` loads the model shipped with siamdup."""
+        directory = Path(path) if path is not None else default_model_path()
+        if not directory.is_dir():
+            raise ModelLoadError(f"no model directory at {directory}")
+        if path is not None:
+            recover(directory)
+        missing = [
+            n for n in ("config.json", "model.safetensors", "tokenizer.json") if not (directory / n).exists()
+        ]
+        if missing:
+            raise ModelLoadError(f"{directory} is not a siamdup model: missing {', '.join(missing)}")
+        config = json.loads((directory / "config.json").read_text())
+        if config.get("format") != FORMAT or config.get("format_version") != FORMAT_VERSION:
+            raise ModelLoadError(
+                f"{directory}: unsupported model format {config.get('format')!r} "
+                f"version {config.get('format_version')!r} (this siamdup reads {FORMAT} v{FORMAT_VERSION})"
+            )
+        tokenizer = Tokenizer.load(directory / "tokenizer.json", max_length=config["tokenizer"]["max_length"])
+        encoder = LSTMEncoder(EncoderConfig(**config["encoder"]))
+        encoder.load_state_dict(load_file(str(directory / "model.safetensors")))
+        encoder.eval()
+        known = {"format", "format_version", "architecture", "encoder", "tokenizer", "threshold"}
+        metadata = {k: v for k, v in config.items() if k not in known}
+        model = cls(tokenizer, encoder, threshold=config["threshold"], metadata=metadata)
+        return model.to(pick_device(device))

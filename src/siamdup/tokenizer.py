@@ -1,0 +1,81 @@
+"""Word-level tokenizer built from the training questions (HF `tokenizers`), saved as `tokenizer.json`.
+
+Text is NFKC-normalised and lower-cased, split on white space, and every punctuation or symbol character
+becomes a token of its own. So the tokenized form of a question ("class ?") and its raw form ("class?")
+give the same ids, and the standard Quora partition (tokenized) reads like the release (raw).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import torch
+from tokenizers import Regex, normalizers, pre_tokenizers
+from tokenizers import Tokenizer as HFTokenizer
+from tokenizers.models import WordLevel
+from tokenizers.trainers import WordLevelTrainer
+
+PAD, UNK = "[PAD]", "[UNK]"
+
+
+class Tokenizer:
+    """Maps questions to padded id tensors; id 0 is padding, id 1 is the unknown word."""
+
+    def __init__(self, hf: HFTokenizer, max_length: int = 64) -> None:
+        self.hf = hf
+        self.max_length = max_length
+        self.pad_id = hf.token_to_id(PAD)
+        self.unk_id = hf.token_to_id(UNK)
+        if self.pad_id != 0 or self.unk_id != 1:
+            raise ValueError(
+                f"tokenizer must map {PAD} to 0 and {UNK} to 1, got {self.pad_id} and {self.unk_id}"
+            )
+
+    @staticmethod
+    def _empty() -> HFTokenizer:
+        hf = HFTokenizer(WordLevel(unk_token=UNK))
+        hf.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
+        hf.pre_tokenizer = pre_tokenizers.Sequence(
+            [pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Split(Regex(r"[^\w\s]"), behavior="isolated")]
+        )
+        return hf
+
+    @classmethod
+    def train(
+        cls, texts: Iterable[str], *, vocab_size: int = 30_000, min_frequency: int = 2, max_length: int = 64
+    ) -> Tokenizer:
+        """Build the vocabulary: the `vocab_size` most frequent words seen at least `min_frequency` times."""
+        hf = cls._empty()
+        trainer = WordLevelTrainer(
+            vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=[PAD, UNK], show_progress=False
+        )
+        hf.train_from_iterator(texts, trainer=trainer)
+        return cls(hf, max_length=max_length)
+
+    @property
+    def vocab_size(self) -> int:
+        return self.hf.get_vocab_size()
+
+    def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
+        """Ids of each text, truncated to `max_length`; an empty text becomes a single [UNK]."""
+        encodings = self.hf.encode_batch(list(texts), add_special_tokens=False)
+        return [enc.ids[: self.max_length] or [self.unk_id] for enc in encodings]
+
+    def pad(self, ids: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Right-pad id lists into a (batch, longest) tensor; also return the lengths."""
+        lengths = torch.tensor([len(x) for x in ids], dtype=torch.long)
+        batch = torch.full((len(ids), int(lengths.max())), self.pad_id, dtype=torch.long)
+        for row, x in enumerate(ids):
+            batch[row, : len(x)] = torch.as_tensor(x, dtype=torch.long)
+        return batch, lengths
+
+    def __call__(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.pad(self.tokenize(texts))
+
+    def save(self, path: str | Path) -> None:
+        self.hf.save(str(path))
+
+    @classmethod
+    def load(cls, path: str | Path, max_length: int = 64) -> Tokenizer:
+        return cls(HFTokenizer.from_file(str(path)), max_length=max_length)

@@ -1,0 +1,360 @@
+"""Train a Siamese model on labelled question pairs: one loop, top to bottom, no framework.
+
+Data: the duplicate pairs (label 1) form the batches; the sampler keeps every batch free of two pairs
+from one duplicate cluster, so all off-diagonal similarities are negatives. The explicit non-duplicate
+pairs (label 0), when enabled, add one known hard negative per row whose question has one.
+Each epoch ends with a dev evaluation; the best model (by dev accuracy at the τ tuned on dev) is saved to
+`out`, and `out/checkpoint/` holds the latest state for `--resume`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import resource
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import torch
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from siamdup import __version__
+from siamdup.data.clusters import Clusters
+from siamdup.data.readers import Pair, read_pairs
+from siamdup.data.sampler import ClusterDisjointBatchSampler
+from siamdup.evaluate import PairEvaluator
+from siamdup.losses import InBatchSoftmaxLoss, MinedTripletLoss
+from siamdup.model.encoder import EncoderConfig, LSTMEncoder
+from siamdup.model.siamese import Siamese, pick_device
+from siamdup.storage import atomic_directory, recover
+from siamdup.tokenizer import Tokenizer
+
+CHECKPOINT = "checkpoint"
+
+
+@dataclass
+class TrainConfig:
+    """Every setting of a run; saved in the model's metrics.json and the checkpoint."""
+
+    # tokenizer
+    vocab_size: int = 30_000
+    min_frequency: int = 2
+    max_length: int = 64
+    # encoder
+    d_model: int = 128
+    num_layers: int = 1
+    bidirectional: bool = False
+    dropout: float = 0.0
+    # loss
+    loss: str = "mined-triplet"  # or "in-batch-softmax"
+    margin: float = 0.25
+    scale: float = 20.0
+    hard_negatives: bool = True
+    # optimisation
+    batch_size: int = 256
+    lr: float = 2e-3
+    min_lr_ratio: float = 0.05
+    warmup_steps: int = 100
+    weight_decay: float = 0.0
+    clip_norm: float = 1.0
+    epochs: int = 10
+    patience: int = 3
+    max_minutes: float | None = None
+    seed: int = 0
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+def make_loss(config: TrainConfig) -> nn.Module:
+    if config.loss == "mined-triplet":
+        return MinedTripletLoss(margin=config.margin, reduction="mean")
+    if config.loss == "in-batch-softmax":
+        return InBatchSoftmaxLoss(scale=config.scale)
+    raise ValueError(f"unknown loss {config.loss!r}: use mined-triplet or in-batch-softmax")
+
+
+def lr_at(step: int, total_steps: int, config: TrainConfig) -> float:
+    """Linear warm-up, then cosine decay to min_lr_ratio · lr at total_steps."""
+    if step < config.warmup_steps:
+        return config.lr * (step + 1) / config.warmup_steps
+    progress = min(1.0, (step - config.warmup_steps) / max(1, total_steps - config.warmup_steps))
+    floor = config.lr * config.min_lr_ratio
+    return floor + (config.lr - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+@dataclass
+class TrainingData:
+    """The duplicate pairs as token ids, their clusters, and known non-duplicates per cluster."""
+
+    ids1: list[list[int]]
+    ids2: list[list[int]]
+    clusters: list[int]
+    hard_negatives: dict[int, list[tuple[list[int], int]]]  # cluster -> [(question ids, its cluster)]
+
+
+def prepare(pairs: list[Pair], tokenizer: Tokenizer) -> TrainingData:
+    clusters = Clusters(pairs)
+    dups = [p for p in pairs if p.label == 1]
+    if not dups:
+        raise ValueError("the training data has no duplicate pair (label 1): nothing to learn from")
+    negatives: dict[int, list[tuple[list[int], int]]] = defaultdict(list)
+    non_dups = [p for p in pairs if p.label == 0]
+    neg_ids1 = tokenizer.tokenize([p.question1 for p in non_dups])
+    neg_ids2 = tokenizer.tokenize([p.question2 for p in non_dups])
+    for p, i1, i2 in zip(non_dups, neg_ids1, neg_ids2, strict=True):
+        c1, c2 = clusters.of(p.question1), clusters.of(p.question2)
+        if c1 != c2:  # a pair labelled 0 whose questions are linked by duplicates elsewhere is ambiguous
+            negatives[c1].append((i2, c2))
+            negatives[c2].append((i1, c1))
+    return TrainingData(
+        ids1=tokenizer.tokenize([p.question1 for p in dups]),
+        ids2=tokenizer.tokenize([p.question2 for p in dups]),
+        clusters=[clusters.pair_cluster(p) for p in dups],
+        hard_negatives=dict(negatives),
+    )
+
+
+def make_batch(
+    data: TrainingData, rows: list[int], rng: random.Random, hard_negatives: bool
+) -> tuple[list[list[int]], list[list[int]], list[list[int]]]:
+    """Anchors, positives (each pair in a random direction) and extra negatives for one batch."""
+    anchors, positives, negatives = [], [], []
+    batch_clusters = {data.clusters[i] for i in rows}
+    for i in rows:
+        a, p = (data.ids1[i], data.ids2[i]) if rng.random() < 0.5 else (data.ids2[i], data.ids1[i])
+        anchors.append(a)
+        positives.append(p)
+        if hard_negatives and data.clusters[i] in data.hard_negatives:
+            ids, cluster = rng.choice(data.hard_negatives[data.clusters[i]])
+            if cluster not in batch_clusters:  # it must be a negative for every row, not just row i
+                negatives.append(ids)
+    return anchors, positives, negatives
+
+
+def optimizer_state_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
+    """Adam's state as flat tensors (for safetensors) and its hyper-parameters (for JSON)."""
+    sd = optimizer.state_dict()
+    tensors = {
+        f"{idx}.{key}": torch.as_tensor(v).cpu() for idx, st in sd["state"].items() for key, v in st.items()
+    }
+    return tensors, {"param_groups": sd["param_groups"]}
+
+
+def load_optimizer_state(
+    optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], meta: dict
+) -> None:
+    state: dict[int, dict] = defaultdict(dict)
+    for name, tensor in tensors.items():
+        idx, key = name.split(".", 1)
+        state[int(idx)][key] = tensor
+    optimizer.load_state_dict({"state": dict(state), "param_groups": meta["param_groups"]})
+
+
+def peak_memory_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def train(
+    train_path: str | Path,
+    dev_path: str | Path,
+    out: str | Path,
+    config: TrainConfig | None = None,
+    resume: bool = False,
+    device: str | None = None,
+    console: Console | None = None,
+    on_epoch: Callable[[dict], None] | None = None,
+) -> dict:
+    """Train, keep the best model in `out`, and return its metrics (also saved as out/metrics.json).
+
+    `on_epoch` is called with each epoch's record after its checkpoint is saved.
+    """
+    console = console or Console(stderr=True)
+    out = Path(out)
+    checkpoint = out / CHECKPOINT
+    state: dict = {}
+    if resume:
+        recover(checkpoint)
+        if not (checkpoint / "trainer_state.json").exists():
+            raise FileNotFoundError(f"nothing to resume: {checkpoint} holds no training state")
+        state = json.loads((checkpoint / "trainer_state.json").read_text())
+        config = TrainConfig.from_dict(state["config"])
+        console.print(f"Resuming from {checkpoint} after epoch {state['epoch']}")
+    config = config or TrainConfig()
+    torch.manual_seed(config.seed)
+    dev_device = pick_device(device)
+
+    # -- data ------------------------------------------------------------------------------------
+    train_pairs, train_report = read_pairs(train_path)
+    dev_pairs, dev_report = read_pairs(dev_path)
+    console.print(train_report.summary())
+    console.print(dev_report.summary())
+    if resume:
+        tokenizer = Tokenizer.load(checkpoint / "tokenizer.json", max_length=config.max_length)
+    else:
+        texts = [q for p in train_pairs for q in (p.question1, p.question2)]
+        tokenizer = Tokenizer.train(
+            texts,
+            vocab_size=config.vocab_size,
+            min_frequency=config.min_frequency,
+            max_length=config.max_length,
+        )
+    data = prepare(train_pairs, tokenizer)
+    n_hard = sum(c in data.hard_negatives for c in data.clusters)
+    console.print(
+        f"{len(data.clusters):,} duplicate pairs in {len(set(data.clusters)):,} clusters; "
+        f"{n_hard:,} have a known non-duplicate; vocabulary {tokenizer.vocab_size:,}"
+    )
+    evaluator = PairEvaluator(dev_pairs, name="dev")
+
+    # -- model, loss, optimiser -----------------------------------------------------------------
+    encoder_config = EncoderConfig(
+        vocab_size=tokenizer.vocab_size,
+        d_model=config.d_model,
+        num_layers=config.num_layers,
+        bidirectional=config.bidirectional,
+        dropout=config.dropout,
+        pad_id=tokenizer.pad_id,
+    )
+    model = Siamese(tokenizer, LSTMEncoder(encoder_config)).to(dev_device)
+    loss_fn = make_loss(config)
+    optimizer = torch.optim.AdamW(model.encoder.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    sampler = ClusterDisjointBatchSampler(data.clusters, config.batch_size, seed=config.seed)
+    total_steps = config.epochs * len(sampler)
+    if resume:
+        model.encoder.load_state_dict(load_file(str(checkpoint / "model.safetensors")))
+        meta = json.loads((checkpoint / "optimizer.json").read_text())
+        load_optimizer_state(optimizer, load_file(str(checkpoint / "optimizer.safetensors")), meta)
+    start_epoch = state.get("epoch", 0)
+    step = state.get("step", 0)
+    best = state.get("best", {"accuracy": -1.0, "epoch": 0})
+    history: list[dict] = state.get("history", [])
+    train_seconds = state.get("train_seconds", 0.0)
+    pairs_seen = state.get("pairs_seen", 0)
+
+    # -- loop ------------------------------------------------------------------------------------
+    for epoch in range(start_epoch + 1, config.epochs + 1):
+        if config.max_minutes is not None and 0 < train_seconds >= 60 * config.max_minutes:
+            console.print(f"Time budget of {config.max_minutes} min reached: stopping")
+            break
+        sampler.set_epoch(epoch)
+        rng = random.Random(config.seed * 1_000_003 + epoch)
+        torch.manual_seed(config.seed * 1_000_003 + epoch)
+        model.encoder.train()
+        epoch_start, epoch_pairs, loss_sum, n_batches = time.perf_counter(), 0, 0.0, 0
+        stopped_by_time = False
+        columns = [
+            TextColumn("epoch {task.fields[epoch]}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        ]
+        columns.append(TextColumn("loss {task.fields[loss]:.4f}  {task.fields[speed]:,.0f} pairs/s"))
+        with Progress(*columns, console=console, transient=False) as progress:
+            batches = list(sampler)  # cheap (index shuffling), and gives the bar its true length
+            task = progress.add_task("train", total=len(batches), epoch=epoch, loss=0.0, speed=0.0)
+            for rows in batches:
+                anchors, positives, negatives = make_batch(data, rows, rng, config.hard_negatives)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr_at(step, total_steps, config)
+                vectors = model.encode_ids(anchors + positives + negatives)
+                b = len(rows)
+                loss = loss_fn(vectors[:b], vectors[b : 2 * b], vectors[2 * b :] if negatives else None)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                nn.utils.clip_grad_norm_(model.encoder.parameters(), config.clip_norm)
+                optimizer.step()
+                step += 1
+                n_batches += 1
+                epoch_pairs += b
+                loss_sum += loss.item()
+                elapsed = time.perf_counter() - epoch_start
+                progress.update(task, advance=1, loss=loss_sum / n_batches, speed=epoch_pairs / elapsed)
+                if config.max_minutes is not None and train_seconds + elapsed >= 60 * config.max_minutes:
+                    stopped_by_time = True
+                    break
+        epoch_seconds = time.perf_counter() - epoch_start
+        train_seconds += epoch_seconds
+        pairs_seen += epoch_pairs
+
+        # -- evaluate on dev, keep the best --------------------------------------------------------
+        dev = evaluator.tune(model)
+        record = {
+            "epoch": epoch,
+            "train_loss": loss_sum / max(1, n_batches),
+            "dev_accuracy": dev["accuracy"],
+            "dev_threshold": dev["threshold"],
+            "dev_roc_auc": dev["roc_auc"],
+            "dev_accuracy_at_0.7": dev["at_default_threshold"]["accuracy"],
+            "pairs_per_s": epoch_pairs / epoch_seconds,
+            "seconds": epoch_seconds,
+        }
+        history.append(record)
+        console.print(
+            f"epoch {epoch}: loss {record['train_loss']:.4f}  dev accuracy {dev['accuracy']:.4f} at τ="
+            f"{dev['threshold']:.3f} (at 0.7: {record['dev_accuracy_at_0.7']:.4f})  AUC {dev['roc_auc']:.4f}  "
+            f"{record['pairs_per_s']:,.0f} pairs/s"
+        )
+        if dev["accuracy"] > best["accuracy"]:
+            best = {"accuracy": dev["accuracy"], "epoch": epoch, "threshold": dev["threshold"]}
+            model.threshold = dev["threshold"]
+            model.metadata = {
+                "threshold_source": f"accuracy-optimal on {Path(dev_path).name} ({dev['n_pairs']} pairs)",
+                "siamdup_version": __version__,
+            }
+            metrics = {
+                "dev": dev,
+                "best_epoch": epoch,
+                "train": {"pairs_per_s": pairs_seen / train_seconds, "seconds": train_seconds, "steps": step},
+                "peak_memory_mb": peak_memory_mb(),
+                "config": asdict(config),
+                "data": {"train": asdict(train_report), "dev": asdict(dev_report)},
+                "history": history,
+            }
+            model.save(out, extra_files={"metrics.json": metrics})
+        with atomic_directory(checkpoint) as staging:
+            model.save_files(staging)
+            tensors, meta = optimizer_state_tensors(optimizer)
+            save_file(tensors, str(staging / "optimizer.safetensors"))
+            (staging / "optimizer.json").write_text(json.dumps(meta))
+            trainer_state = {
+                "epoch": epoch,
+                "step": step,
+                "best": best,
+                "history": history,
+                "train_seconds": train_seconds,
+                "pairs_seen": pairs_seen,
+                "config": asdict(config),
+                "paths": {"train": str(Path(train_path).resolve()), "dev": str(Path(dev_path).resolve())},
+            }
+            (staging / "trainer_state.json").write_text(json.dumps(trainer_state, indent=2))
+        if on_epoch:
+            on_epoch(record)
+        if stopped_by_time:
+            console.print(f"Time budget of {config.max_minutes} min reached: stopping")
+            break
+        if epoch - best["epoch"] >= config.patience:
+            console.print(f"No dev improvement for {config.patience} epochs: stopping early")
+            break
+
+    metrics = json.loads((out / "metrics.json").read_text())
+    metrics["history"] = history
+    metrics["train"] = {
+        "pairs_per_s": pairs_seen / max(train_seconds, 1e-9),
+        "seconds": train_seconds,
+        "steps": step,
+    }
+    metrics["peak_memory_mb"] = peak_memory_mb()
+    with atomic_directory(out) as staging:
+        (staging / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    console.print(f"Best dev accuracy {best['accuracy']:.4f} (epoch {best['epoch']}), model saved to {out}")
+    return metrics

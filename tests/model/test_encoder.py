@@ -1,0 +1,48 @@
+import pytest
+import torch
+
+from siamdup.model.encoder import EncoderConfig, LSTMEncoder
+
+
+def encoder(**kw) -> LSTMEncoder:
+    torch.manual_seed(0)
+    return LSTMEncoder(EncoderConfig(vocab_size=50, d_model=16, **kw)).eval()
+
+
+@pytest.mark.parametrize(
+    "kw", [{}, {"bidirectional": True}, {"num_layers": 2}, {"bidirectional": True, "num_layers": 2}]
+)
+def test_padding_does_not_change_the_vector(kw: dict) -> None:
+    enc = encoder(**kw)
+    question = torch.tensor([5, 9, 3, 17, 2])
+    vectors = []
+    with torch.no_grad():
+        for pad in (0, 1, 7, 40):
+            ids = torch.cat([question, torch.zeros(pad, dtype=torch.long)]).unsqueeze(0)
+            vectors.append(enc(ids, torch.tensor([5]))[0])
+            # And inside a batch whose other row is longer.
+            other = torch.arange(1, 7 + pad).unsqueeze(0)
+            both = torch.cat([torch.cat([ids, torch.zeros(1, 1, dtype=torch.long)], 1), other])
+            vectors.append(enc(both, torch.tensor([5, 6 + pad]))[0])
+    for v in vectors[1:]:
+        assert torch.allclose(v, vectors[0], atol=1e-6)
+
+
+def test_vectors_are_unit_and_mean_pooled() -> None:
+    enc = encoder()
+    ids = torch.tensor([[4, 5, 6], [7, 0, 0]])
+    with torch.no_grad():
+        v = enc(ids, torch.tensor([3, 1]))
+        assert torch.allclose(v.norm(dim=1), torch.ones(2), atol=1e-6)
+        # The slow way: run the LSTM on the real tokens only, mean, normalise.
+        out, _ = enc.lstm(enc.embedding(torch.tensor([[4, 5, 6]])))
+        expected = torch.nn.functional.normalize(out[0].mean(0), dim=0)
+    assert torch.allclose(v[0], expected, atol=1e-6)
+
+
+def test_shared_weights_same_question_same_vector_either_side() -> None:
+    enc = encoder()
+    with torch.no_grad():
+        v = enc(torch.tensor([[3, 4, 0], [8, 9, 10], [3, 4, 0]]), torch.tensor([2, 3, 2]))
+    assert torch.allclose(v[0], v[2], atol=1e-7)
+    assert float(v[0] @ v[2]) == pytest.approx(1.0, abs=1e-6)

@@ -1,0 +1,93 @@
+import csv
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from siamdup.cli import app
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_predict_two_questions(tiny_model_dir: Path) -> None:
+    result = run(
+        "predict",
+        "--model",
+        tiny_model_dir,
+        "--json",
+        "how do i learn chess?",
+        "is it hard to pick up chess?",
+    )
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert set(answer) == {"similarity", "duplicate", "threshold"}
+    assert -1.0 <= answer["similarity"] <= 1.0
+    text = run(
+        "predict", "--model", tiny_model_dir, "how do i learn chess?", "what is the best way to learn chess?"
+    )
+    assert text.exit_code == 0 and "→ duplicate" in text.stdout
+
+
+def test_predict_pairs_file_writes_scored_csv(tiny_model_dir: Path, synthetic_files, tmp_path: Path) -> None:
+    scored = tmp_path / "out" / "scored.csv"
+    result = run("predict", "--model", tiny_model_dir, "--pairs", synthetic_files[1], "--out", scored)
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(scored.open()))
+    assert len(rows) == 180
+    accuracy = sum(int(r["duplicate"]) == int(r["label"]) for r in rows) / len(rows)
+    assert accuracy >= 0.95
+
+
+def test_evaluate_json_and_plots(tiny_model_dir: Path, synthetic_files, tmp_path: Path) -> None:
+    result = run(
+        "evaluate", "--model", tiny_model_dir, "--data", synthetic_files[1], "--json", "--plots", tmp_path
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert {
+        "accuracy",
+        "threshold",
+        "f1",
+        "roc_auc",
+        "n_pairs",
+        "confusion_matrix",
+        "at_default_threshold",
+    } <= set(report)
+    assert report["n_pairs"] == 180 and report["accuracy"] >= 0.95
+    config = json.loads((tiny_model_dir / "config.json").read_text())
+    assert report["threshold"] == config["threshold"]  # the stored τ, not the best one on this data
+    assert (tmp_path / "roc.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "similarity_histogram.png").stat().st_size > 1000
+    table = run("evaluate", "--model", tiny_model_dir, "--data", synthetic_files[1])
+    assert table.exit_code == 0 and "best τ on this data (for information, not applied)" in table.stdout
+
+
+def test_train_command_and_resume(synthetic_files, tmp_path: Path) -> None:
+    train, dev = synthetic_files
+    args = ["--d-model", 32, "--batch-size", 16, "--lr", 0.01, "--seed", 3]
+    result = run("train", "--train", train, "--dev", dev, "--out", tmp_path / "m", "--epochs", 2, *args)
+    assert result.exit_code == 0, result.output
+    assert "dev accuracy" in result.stdout
+    resumed = run("train", "--resume", tmp_path / "m", "--epochs", 2)
+    assert resumed.exit_code == 0, resumed.output
+    info = run("info", "--model", tmp_path / "m")
+    assert json.loads(info.stdout)["encoder"]["d_model"] == 32
+
+
+def test_clear_errors_for_bad_input(tiny_model_dir: Path, tmp_path: Path) -> None:
+    missing = run("evaluate", "--model", tiny_model_dir, "--data", tmp_path / "nope.tsv")
+    assert missing.exit_code == 2 and "error" in missing.output
+    empty = tmp_path / "empty.tsv"
+    empty.write_text("1\t \t\t1\n")
+    bad = run("evaluate", "--model", tiny_model_dir, "--data", empty)
+    assert bad.exit_code == 2 and "no usable question pair" in bad.output
+    no_model = run("predict", "--model", tmp_path, "a?", "b?")
+    assert no_model.exit_code == 2 and "not a siamdup model" in no_model.output
+    one = run("predict", "--model", tiny_model_dir, "only one question?")
+    assert one.exit_code == 2 and "exactly two questions" in one.output
+    assert run("train", "--out", tmp_path / "x").exit_code == 2
+    assert run("train", "--resume", tmp_path / "nothing").exit_code == 2

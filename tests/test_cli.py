@@ -72,6 +72,8 @@ def test_train_command_and_resume(synthetic_files, tmp_path: Path) -> None:
     result = run("train", "--train", train, "--dev", dev, "--out", tmp_path / "m", "--epochs", 2, *args)
     assert result.exit_code == 0, result.output
     assert "dev accuracy" in result.stdout
+    again = run("train", "--train", train, "--dev", dev, "--out", tmp_path / "m", "--epochs", 1, *args)
+    assert again.exit_code == 2 and "already holds a model" in again.output  # the saved model is kept
     resumed = run("train", "--resume", tmp_path / "m", "--epochs", 2)
     assert resumed.exit_code == 0, resumed.output
     info = run("info", "--model", tmp_path / "m")

@@ -83,3 +83,10 @@ def test_learning_rate_schedule() -> None:
     assert lr_at(55, 100, c) == pytest.approx(0.55)
     assert lr_at(100, 100, c) == pytest.approx(0.1)
     assert all(lr_at(s, 100, c) >= lr_at(s + 1, 100, c) for s in range(10, 120))
+
+
+def test_contrastive_term_on_labelled_pairs_trains(tmp_path: Path, synthetic_files) -> None:
+    config = tiny_config(pair_loss_weight=1.0, epochs=4)
+    metrics = train(*synthetic_files, tmp_path / "pairs", config, console=QUIET)
+    assert metrics["dev"]["accuracy"] >= 0.95
+    assert metrics["config"]["pair_loss_weight"] == 1.0

@@ -88,6 +88,7 @@ def train_command(
         Path | None,
         typer.Option(help="Continue the run whose --out was this directory, from its last epoch."),
     ] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace a model already in --out (else refused).")] = False,
     device: Annotated[
         str | None, typer.Option(help="cpu, cuda, cuda:1 ...; default: cuda when present.")
     ] = None,
@@ -125,9 +126,16 @@ def train_command(
     config = type(config)(**{**asdict(config), **{k: v for k, v in overrides.items() if v is not None}})
     try:
         metrics = train(
-            train_path, dev_path, out_dir, config, resume=resume is not None, device=device, console=err
+            train_path,
+            dev_path,
+            out_dir,
+            config,
+            resume=resume is not None,
+            overwrite=overwrite,
+            device=device,
+            console=err,
         )
-    except (DataError, FileNotFoundError, ValueError) as e:
+    except (DataError, FileNotFoundError, FileExistsError, ValueError) as e:
         raise _fail(str(e)) from None
     dev = metrics["dev"]
     out.print(f"dev accuracy {dev['accuracy']:.4f} at τ={dev['threshold']:.3f}; model in {out_dir}")
@@ -195,8 +203,9 @@ def predict_command(
 ) -> None:
     """Are two questions duplicates? Prints their cosine similarity and the decision (similarity > τ).
 
-    Examples: siamdup predict "How old are you?" "What is your age?"
-              siamdup predict --model models/qqp --pairs pairs.csv --out scored.csv
+    Example: siamdup predict "How old are you?" "What is your age?"
+
+    Example: siamdup predict --model models/qqp --pairs pairs.csv --out scored.csv
     """
     siamese = _load(model)
     if threshold is not None:

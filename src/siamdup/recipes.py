@@ -11,8 +11,6 @@ RECIPES: dict[str, TrainConfig] = {
     "reference": TrainConfig(loss="mined-triplet", hard_negatives=False, epochs=8),
     # The shipped model's recipe (measured on QQP dev; see the README's figures).
     "default": TrainConfig(),
-    # A ~1-minute smoke run for trying the pipeline on a small slice.
-    "tiny": TrainConfig(d_model=64, epochs=3, batch_size=64, warmup_steps=20, patience=3),
 }
 
 

@@ -30,7 +30,7 @@ from siamdup.data.clusters import Clusters
 from siamdup.data.readers import Pair, read_pairs
 from siamdup.data.sampler import ClusterDisjointBatchSampler
 from siamdup.evaluate import PairEvaluator
-from siamdup.losses import InBatchSoftmaxLoss, MinedTripletLoss
+from siamdup.losses import ContrastiveLoss, InBatchSoftmaxLoss, MinedTripletLoss
 from siamdup.model.encoder import EncoderConfig, LSTMEncoder
 from siamdup.model.siamese import Siamese, pick_device
 from siamdup.storage import atomic_directory, recover
@@ -57,6 +57,8 @@ class TrainConfig:
     margin: float = 0.25
     scale: float = 20.0
     hard_negatives: bool = True
+    pair_loss_weight: float = 0.0  # weight of the contrastive term on labelled pairs (0: off)
+    pair_margin: float = 0.5
     # optimisation
     batch_size: int = 256
     lr: float = 2e-3
@@ -94,12 +96,21 @@ def lr_at(step: int, total_steps: int, config: TrainConfig) -> float:
 
 @dataclass
 class TrainingData:
-    """The duplicate pairs as token ids, their clusters, and known non-duplicates per cluster."""
+    """The duplicate pairs as token ids, their clusters, and the known non-duplicates."""
 
     ids1: list[list[int]]
     ids2: list[list[int]]
     clusters: list[int]
     hard_negatives: dict[int, list[tuple[list[int], int]]]  # cluster -> [(question ids, its cluster)]
+    non_duplicates: list[tuple[list[int], list[int]]]  # the label-0 pairs, as token ids
+
+
+@dataclass
+class Batch:
+    anchors: list[list[int]]
+    positives: list[list[int]]
+    negatives: list[list[int]]  # extra columns of the similarity matrix: negatives for every row
+    non_duplicates: list[tuple[list[int], list[int]]]  # labelled pairs for the contrastive term
 
 
 def prepare(pairs: list[Pair], tokenizer: Tokenizer) -> TrainingData:
@@ -108,6 +119,7 @@ def prepare(pairs: list[Pair], tokenizer: Tokenizer) -> TrainingData:
     if not dups:
         raise ValueError("the training data has no duplicate pair (label 1): nothing to learn from")
     negatives: dict[int, list[tuple[list[int], int]]] = defaultdict(list)
+    non_duplicates = []
     non_dups = [p for p in pairs if p.label == 0]
     neg_ids1 = tokenizer.tokenize([p.question1 for p in non_dups])
     neg_ids2 = tokenizer.tokenize([p.question2 for p in non_dups])
@@ -116,18 +128,24 @@ def prepare(pairs: list[Pair], tokenizer: Tokenizer) -> TrainingData:
         if c1 != c2:  # a pair labelled 0 whose questions are linked by duplicates elsewhere is ambiguous
             negatives[c1].append((i2, c2))
             negatives[c2].append((i1, c1))
+            non_duplicates.append((i1, i2))
     return TrainingData(
         ids1=tokenizer.tokenize([p.question1 for p in dups]),
         ids2=tokenizer.tokenize([p.question2 for p in dups]),
         clusters=[clusters.pair_cluster(p) for p in dups],
         hard_negatives=dict(negatives),
+        non_duplicates=non_duplicates,
     )
 
 
 def make_batch(
-    data: TrainingData, rows: list[int], rng: random.Random, hard_negatives: bool
-) -> tuple[list[list[int]], list[list[int]], list[list[int]]]:
-    """Anchors, positives (each pair in a random direction) and extra negatives for one batch."""
+    data: TrainingData,
+    rows: list[int],
+    rng: random.Random,
+    hard_negatives: bool,
+    non_duplicates: list[tuple[list[int], list[int]]],
+) -> Batch:
+    """Anchors, positives (each pair in a random direction), extra negatives and labelled non-duplicates."""
     anchors, positives, negatives = [], [], []
     batch_clusters = {data.clusters[i] for i in rows}
     for i in rows:
@@ -138,7 +156,7 @@ def make_batch(
             ids, cluster = rng.choice(data.hard_negatives[data.clusters[i]])
             if cluster not in batch_clusters:  # it must be a negative for every row, not just row i
                 negatives.append(ids)
-    return anchors, positives, negatives
+    return Batch(anchors, positives, negatives, non_duplicates)
 
 
 def optimizer_state_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
@@ -170,17 +188,23 @@ def train(
     out: str | Path,
     config: TrainConfig | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     device: str | None = None,
     console: Console | None = None,
     on_epoch: Callable[[dict], None] | None = None,
 ) -> dict:
     """Train, keep the best model in `out`, and return its metrics (also saved as out/metrics.json).
 
-    `on_epoch` is called with each epoch's record after its checkpoint is saved.
+    A directory that already holds a model is only written to with `resume` (continue it) or
+    `overwrite` (replace it). `on_epoch` is called with each epoch's record after its checkpoint is saved.
     """
     console = console or Console(stderr=True)
     out = Path(out)
     checkpoint = out / CHECKPOINT
+    if not (resume or overwrite) and ((out / "config.json").exists() or checkpoint.exists()):
+        raise FileExistsError(
+            f"{out} already holds a model: resume it, overwrite it, or choose another output"
+        )
     state: dict = {}
     if resume:
         recover(checkpoint)
@@ -227,6 +251,7 @@ def train(
     )
     model = Siamese(tokenizer, LSTMEncoder(encoder_config)).to(dev_device)
     loss_fn = make_loss(config)
+    pair_loss = ContrastiveLoss(margin=config.pair_margin)
     optimizer = torch.optim.AdamW(model.encoder.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     sampler = ClusterDisjointBatchSampler(data.clusters, config.batch_size, seed=config.seed)
     total_steps = config.epochs * len(sampler)
@@ -261,14 +286,29 @@ def train(
         columns.append(TextColumn("loss {task.fields[loss]:.4f}  {task.fields[speed]:,.0f} pairs/s"))
         with Progress(*columns, console=console, transient=False) as progress:
             batches = list(sampler)  # cheap (index shuffling), and gives the bar its true length
+            # Spread the labelled non-duplicates over the epoch's batches, each seen once an epoch.
+            non_dups = (
+                rng.sample(data.non_duplicates, len(data.non_duplicates)) if config.pair_loss_weight else []
+            )
+            per_batch = math.ceil(len(non_dups) / max(1, len(batches)))
             task = progress.add_task("train", total=len(batches), epoch=epoch, loss=0.0, speed=0.0)
-            for rows in batches:
-                anchors, positives, negatives = make_batch(data, rows, rng, config.hard_negatives)
+            for n_batch, rows in enumerate(batches):
+                chunk = non_dups[n_batch * per_batch : (n_batch + 1) * per_batch]
+                batch = make_batch(data, rows, rng, config.hard_negatives, chunk)
                 for group in optimizer.param_groups:
                     group["lr"] = lr_at(step, total_steps, config)
-                vectors = model.encode_ids(anchors + positives + negatives)
+                # One forward pass encodes every question of the step (shared weights).
+                pair_a = [a for a, _ in batch.non_duplicates]
+                pair_b = [b for _, b in batch.non_duplicates]
+                groups = [batch.anchors, batch.positives, batch.negatives, pair_a, pair_b]
+                vectors = model.encode_ids([ids for group in groups for ids in group])
+                va, vp, vn, vpa, vpb = torch.split(vectors, [len(g) for g in groups])
+                loss = loss_fn(va, vp, vn if len(vn) else None)
+                if config.pair_loss_weight:
+                    labels = torch.cat([torch.ones(len(va)), torch.zeros(len(vpa))]).to(vectors.device)
+                    contrastive = pair_loss(torch.cat([va, vpa]), torch.cat([vp, vpb]), labels)
+                    loss = loss + config.pair_loss_weight * contrastive
                 b = len(rows)
-                loss = loss_fn(vectors[:b], vectors[b : 2 * b], vectors[2 * b :] if negatives else None)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 nn.utils.clip_grad_norm_(model.encoder.parameters(), config.clip_norm)

@@ -257,6 +257,22 @@ def _resolve_label(columns: _Columns, names: Collection[str]) -> str | None:
     return None
 
 
+def _required_columns(
+    path: str, columns: _Columns, available: Collection[str], header: list[str], require_label: bool
+) -> tuple[str, str, str | None]:
+    """The question and label column names, or a DataError naming what is missing."""
+    q1_name = columns.question1 or "question1"
+    q2_name = columns.question2 or "question2"
+    for name in (q1_name, q2_name):
+        if name not in available:
+            raise _missing_column(path, name, header)
+    label_name = _resolve_label(columns, available)
+    if label_name is None and (require_label or columns.label is not None):
+        wanted = columns.label or "is_duplicate' or 'label"
+        raise _missing_column(path, wanted, header, _label_hint(columns) if require_label else "")
+    return q1_name, q2_name, label_name
+
+
 def _header_rows(path: str, fmt: str, columns: _Columns, require_label: bool) -> Iterator[Pair | str]:
     """Rows of a csv/tsv/quora file with a header row; yields a Pair or a skip reason per data row."""
     first = _first_line(path) if fmt == "quora" else None
@@ -274,15 +290,7 @@ def _header_rows(path: str, fmt: str, columns: _Columns, require_label: bool) ->
         for i, name in enumerate(header):
             index.setdefault(name, i)
 
-        q1_name = columns.question1 or "question1"
-        q2_name = columns.question2 or "question2"
-        for name in (q1_name, q2_name):
-            if name not in index:
-                raise _missing_column(path, name, header)
-        label_name = _resolve_label(columns, index)
-        if label_name is None and (require_label or columns.label is not None):
-            wanted = columns.label or "is_duplicate' or 'label"
-            raise _missing_column(path, wanted, header, _label_hint(columns) if require_label else "")
+        q1_name, q2_name, label_name = _required_columns(path, columns, index, header, require_label)
         qid_names: list[str | None] = []
         for given, default in ((columns.qid1, "qid1"), (columns.qid2, "qid2")):
             if given is not None or fmt == "quora":
@@ -348,13 +356,7 @@ def _jsonl_rows(path: str, columns: _Columns, require_label: bool) -> Iterator[P
     # JSONL has no header: a key counts as a missing column only if no object in the file has it.
     if keys:
         header = sorted(keys)
-        for name in (q1_name, q2_name):
-            if name not in keys:
-                raise _missing_column(path, name, header)
-        label_name = _resolve_label(columns, keys)
-        if label_name is None and (require_label or columns.label is not None):
-            wanted = columns.label or "is_duplicate' or 'label"
-            raise _missing_column(path, wanted, header, _label_hint(columns) if require_label else "")
+        q1_name, q2_name, label_name = _required_columns(path, columns, keys, header, require_label)
         for name in (columns.qid1, columns.qid2):
             if name is not None and name not in keys:
                 raise _missing_column(path, name, header)

@@ -22,6 +22,7 @@ from siamdup.recipes import recipe_config
 from siamdup.train import train
 
 REFERENCE = {"loss": "mined-triplet", "bidirectional": False, "dropout": 0.0, "lr": 2e-3}
+BILSTM = {**REFERENCE, "loss": "in-batch-softmax", "lr": 5e-3, "bidirectional": True, "dropout": 0.2}
 VARIANTS: dict[str, dict] = {
     "reference loss, lr 2e-3": REFERENCE,
     "reference loss, lr 5e-3": {**REFERENCE, "lr": 5e-3},
@@ -34,13 +35,9 @@ VARIANTS: dict[str, dict] = {
         "lr": 5e-3,
         "bidirectional": True,
     },
-    "  + BiLSTM + dropout 0.2": {
-        **REFERENCE,
-        "loss": "in-batch-softmax",
-        "lr": 5e-3,
-        "bidirectional": True,
-        "dropout": 0.2,
-    },
+    "  + BiLSTM + dropout 0.2": {**BILSTM},
+    "  + 2 layers": {**BILSTM, "num_layers": 2},
+    "  + 2 layers + contrastive term": {**BILSTM, "num_layers": 2, "pair_loss_weight": 1.0},
 }
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from machine import describe
 from rich.console import Console
 
+from siamdup import Siamese
 from siamdup.recipes import recipe_config
 from siamdup.train import train
 
@@ -59,32 +60,53 @@ def main() -> None:
     print(f"peak memory (RSS)     {metrics['peak_memory_mb']:,.0f} MB")
     print(f"model size            {size_mb:.1f} MB")
     if args.ship:
-        ship(args, metrics, describe(), wall)
+        ship(args.out, args.recipe, " ".join(["python", *sys.argv]), metrics, describe(), wall)
+
+
+EXAMPLES = [
+    ("How do I learn Python?", "What is the best way to learn Python?"),
+    ("How can I lose weight fast?", "How do I lose weight quickly?"),
+    ("How old are you?", "What is your age?"),
+    ("Where are you from?", "Where are you going?"),
+    ("What is the capital of France?", "How do I bake bread at home?"),
+]
+
+
+def examples_table(model_dir: Path) -> str:
+    model = Siamese.load(model_dir)
+    scores, decisions = model.predict([a for a, _ in EXAMPLES], [b for _, b in EXAMPLES])
+    rows = [
+        f"| {a} | {b} | {s:.3f} | {'duplicate' if d else 'not duplicate'} |"
+        for (a, b), s, d in zip(EXAMPLES, scores, decisions, strict=True)
+    ]
+    return "\n".join(["| question 1 | question 2 | similarity | decision |", "|---|---|---:|---|", *rows])
 
 
 SHIPPED = ("model.safetensors", "config.json", "tokenizer.json", "metrics.json")
 
 
-def ship(args: argparse.Namespace, metrics: dict, machine: str, wall: float) -> None:
+def ship(out: Path, recipe: str, command: str, metrics: dict, machine: str, wall: float) -> None:
     """Copy the trained model into src/siamdup/default_model/ and write its model card."""
     target = Path(__file__).resolve().parents[1] / "src" / "siamdup" / "default_model"
     target.mkdir(exist_ok=True)
     for name in SHIPPED:
-        shutil.copy2(args.out / name, target / name)
-    dev, run, data = metrics["dev"], metrics["train"], metrics["data"]
+        shutil.copy2(out / name, target / name)
+    dev, run, data, c = metrics["dev"], metrics["train"], metrics["data"], metrics["config"]
     (tn, fp), (fn, tp) = dev["confusion_matrix"]
-    command = " ".join(["python", *sys.argv])
     card = f"""# siamdup default model
 
 A Siamese LSTM duplicate-question detector, trained by siamdup's own `siamdup train` code path.
 
-- **Architecture**: {metrics["config"]}
+- **Architecture**: shared encoder, word embedding ({c["d_model"]}) → {c["num_layers"]}-layer \
+{"bidirectional " if c["bidirectional"] else ""}LSTM ({c["d_model"]} outputs) → mean over real tokens → L2 normalise;
+  cosine similarity; duplicate iff similarity > τ.
+- **Training settings** (`TrainConfig`): `{c}`
 - **Data**: Quora Question Pairs, `train.tsv.gz` of the project's development copy ({data["train"]["n_kept"]:,}
   pairs: duplicates form the batches, explicit non-duplicates serve as extra hard negatives); dev:
   `dev.tsv`, the dev split of the standard partition (Wang et al. 2017), {dev["n_pairs"]:,} balanced pairs.
   Quora's terms apply: research and non-commercial use.
 - **Command**: `{command}` (equivalently `siamdup train --train train.tsv.gz --dev dev.tsv --out DIR
-  --recipe {args.recipe}`), on {machine}.
+  --recipe {recipe}`), on {machine}.
 - **Training**: {run["seconds"] / 60:.1f} min of training ({wall / 60:.1f} min wall, dev evaluation included),
   {run["pairs_per_s"]:,.0f} pairs/s, peak memory {metrics["peak_memory_mb"]:,.0f} MB, best epoch
   {metrics["best_epoch"]} of {len(metrics["history"])}.
@@ -98,9 +120,15 @@ A Siamese LSTM duplicate-question detector, trained by siamdup's own `siamdup tr
 Confusion matrix at τ: TN {tn:,} · FP {fp:,} · FN {fn:,} · TP {tp:,}. Because τ was chosen on dev, dev accuracy
 is slightly optimistic; the held-out test split is the number to quote.
 
+## Examples (scored by this model)
+
+{examples_table(target)}
+
 ## Limits
 Trained on Quora questions in English: other domains and languages need retraining (`siamdup train`).
-Words unseen in training map to one unknown token.
+Words unseen in training map to one unknown token. Word-level and trained on Quora's pairs, it leans on
+shared vocabulary: duplicates that share almost no words ("How old are you?" / "What is your age?") can fall
+below τ, and questions that differ in one decisive word can score above it.
 """
     (target / "MODEL_CARD.md").write_text(card)
     print(f"shipped to {target}")

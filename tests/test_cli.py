@@ -74,8 +74,10 @@ def test_train_command_and_resume(synthetic_files, tmp_path: Path) -> None:
     assert "dev accuracy" in result.stdout
     again = run("train", "--train", train, "--dev", dev, "--out", tmp_path / "m", "--epochs", 1, *args)
     assert again.exit_code == 2 and "already holds a model" in again.output  # the saved model is kept
-    resumed = run("train", "--resume", tmp_path / "m", "--epochs", 2)
+    resumed = run("train", "--resume", tmp_path / "m")
     assert resumed.exit_code == 0, resumed.output
+    changed = run("train", "--resume", tmp_path / "m", "--epochs", 5)
+    assert changed.exit_code == 2 and "own saved settings; drop --epochs" in changed.output
     info = run("info", "--model", tmp_path / "m")
     assert json.loads(info.stdout)["encoder"]["d_model"] == 32
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import asdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -71,6 +71,15 @@ def train_command(
     ] = None,
     margin: Annotated[float | None, typer.Option(help="Triplet margin α.")] = None,
     d_model: Annotated[int | None, typer.Option(help="Embedding and LSTM size.")] = None,
+    num_layers: Annotated[int | None, typer.Option(help="Stacked LSTM layers.")] = None,
+    bidirectional: Annotated[
+        bool | None,
+        typer.Option("--bidirectional/--unidirectional", help="BiLSTM (d_model/2 per direction)."),
+    ] = None,
+    dropout: Annotated[float | None, typer.Option(help="Dropout on embeddings and between layers.")] = None,
+    pair_loss_weight: Annotated[
+        float | None, typer.Option(help="Weight of the contrastive term on labelled pairs (0: off).")
+    ] = None,
     hard_negatives: Annotated[
         bool | None,
         typer.Option(
@@ -97,7 +106,28 @@ def train_command(
 
     Example: siamdup train --train train.tsv.gz --dev dev.tsv --out models/qqp
     """
+    overrides = {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "loss": loss,
+        "margin": margin,
+        "d_model": d_model,
+        "num_layers": num_layers,
+        "bidirectional": bidirectional,
+        "dropout": dropout,
+        "pair_loss_weight": pair_loss_weight,
+        "hard_negatives": hard_negatives,
+        "max_minutes": max_minutes,
+        "patience": patience,
+        "seed": seed,
+    }
     if resume is not None:
+        given = [f"--{k.replace('_', '-')}" for k, v in overrides.items() if v is not None]
+        if given or recipe != "default":
+            raise _fail(
+                f"--resume continues a run with its own saved settings; drop {', '.join(given) or '--recipe'}"
+            )
         state_file = resume / CHECKPOINT / "trainer_state.json"
         if not state_file.exists():
             raise _fail(f"nothing to resume in {resume}: no {CHECKPOINT}/trainer_state.json")
@@ -111,19 +141,7 @@ def train_command(
         config = recipe_config(recipe)
     except KeyError as e:
         raise _fail(str(e)) from None
-    overrides = {
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "lr": lr,
-        "loss": loss,
-        "margin": margin,
-        "d_model": d_model,
-        "hard_negatives": hard_negatives,
-        "max_minutes": max_minutes,
-        "patience": patience,
-        "seed": seed,
-    }
-    config = type(config)(**{**asdict(config), **{k: v for k, v in overrides.items() if v is not None}})
+    config = replace(config, **{k: v for k, v in overrides.items() if v is not None})
     try:
         metrics = train(
             train_path,

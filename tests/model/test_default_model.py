@@ -19,10 +19,15 @@ def test_default_model_is_small_and_documented() -> None:
     assert not (folder / "checkpoint").exists()  # training state is not shipped
 
 
-def test_default_model_decides_the_readme_examples() -> None:
+def test_default_model_works_with_no_path_and_separates_clear_cases() -> None:
     model = Siamese.load()
     scores, decisions = model.predict(
-        ["How old are you?", "Where are you from?", "How do I learn Python?"],
-        ["What is your age?", "Where are you going?", "What is the best way to learn Python?"],
+        ["How do I learn Python?", "How can I lose weight fast?", "What is the capital of France?"],
+        [
+            "What is the best way to learn Python?",
+            "How do I lose weight quickly?",
+            "How do I bake bread at home?",
+        ],
     )
-    assert decisions.tolist() == [True, False, True], scores
+    assert decisions.tolist() == [True, True, False], scores
+    assert model.encode(["How old are you?"]).shape == (1, 128)

@@ -178,8 +178,16 @@ def load_optimizer_state(
     optimizer.load_state_dict({"state": dict(state), "param_groups": meta["param_groups"]})
 
 
-def peak_memory_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+def run_figures(pairs_seen: int, train_seconds: float, steps: int) -> dict:
+    """Throughput and peak memory of the run so far, as recorded in metrics.json."""
+    return {
+        "train": {
+            "pairs_per_s": pairs_seen / max(train_seconds, 1e-9),
+            "seconds": train_seconds,
+            "steps": steps,
+        },
+        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # Linux reports KiB
+    }
 
 
 def train(
@@ -354,8 +362,7 @@ def train(
             metrics = {
                 "dev": dev,
                 "best_epoch": epoch,
-                "train": {"pairs_per_s": pairs_seen / train_seconds, "seconds": train_seconds, "steps": step},
-                "peak_memory_mb": peak_memory_mb(),
+                **run_figures(pairs_seen, train_seconds, step),
                 "config": asdict(config),
                 "data": {"train": asdict(train_report), "dev": asdict(dev_report)},
                 "history": history,
@@ -387,13 +394,7 @@ def train(
             break
 
     metrics = json.loads((out / "metrics.json").read_text())
-    metrics["history"] = history
-    metrics["train"] = {
-        "pairs_per_s": pairs_seen / max(train_seconds, 1e-9),
-        "seconds": train_seconds,
-        "steps": step,
-    }
-    metrics["peak_memory_mb"] = peak_memory_mb()
+    metrics.update(history=history, **run_figures(pairs_seen, train_seconds, step))
     with atomic_directory(out) as staging:
         (staging / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     console.print(f"Best dev accuracy {best['accuracy']:.4f} (epoch {best['epoch']}), model saved to {out}")

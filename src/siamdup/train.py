@@ -110,7 +110,6 @@ class Batch:
     anchors: list[list[int]]
     positives: list[list[int]]
     negatives: list[list[int]]  # extra columns of the similarity matrix: negatives for every row
-    non_duplicates: list[tuple[list[int], list[int]]]  # labelled pairs for the contrastive term
 
 
 def prepare(pairs: list[Pair], tokenizer: Tokenizer) -> TrainingData:
@@ -143,9 +142,8 @@ def make_batch(
     rows: list[int],
     rng: random.Random,
     hard_negatives: bool,
-    non_duplicates: list[tuple[list[int], list[int]]],
 ) -> Batch:
-    """Anchors, positives (each pair in a random direction), extra negatives and labelled non-duplicates."""
+    """Anchors, positives (each pair in a random direction) and extra negatives for one batch."""
     anchors, positives, negatives = [], [], []
     batch_clusters = {data.clusters[i] for i in rows}
     for i in rows:
@@ -156,7 +154,7 @@ def make_batch(
             ids, cluster = rng.choice(data.hard_negatives[data.clusters[i]])
             if cluster not in batch_clusters:  # it must be a negative for every row, not just row i
                 negatives.append(ids)
-    return Batch(anchors, positives, negatives, non_duplicates)
+    return Batch(anchors, positives, negatives)
 
 
 def optimizer_state_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
@@ -301,13 +299,13 @@ def train(
             per_batch = math.ceil(len(non_dups) / max(1, len(batches)))
             task = progress.add_task("train", total=len(batches), epoch=epoch, loss=0.0, speed=0.0)
             for n_batch, rows in enumerate(batches):
+                batch = make_batch(data, rows, rng, config.hard_negatives)
                 chunk = non_dups[n_batch * per_batch : (n_batch + 1) * per_batch]
-                batch = make_batch(data, rows, rng, config.hard_negatives, chunk)
                 for group in optimizer.param_groups:
                     group["lr"] = lr_at(step, total_steps, config)
                 # One forward pass encodes every question of the step (shared weights).
-                pair_a = [a for a, _ in batch.non_duplicates]
-                pair_b = [b for _, b in batch.non_duplicates]
+                pair_a = [a for a, _ in chunk]
+                pair_b = [b for _, b in chunk]
                 groups = [batch.anchors, batch.positives, batch.negatives, pair_a, pair_b]
                 vectors = model.encode_ids([ids for group in groups for ids in group])
                 va, vp, vn, vpa, vpb = torch.split(vectors, [len(g) for g in groups])

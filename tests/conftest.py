@@ -103,3 +103,23 @@ def tiny_model_dir(synthetic_files: tuple[Path, Path], tmp_path_factory: pytest.
     out = tmp_path_factory.mktemp("tiny_model")
     train(*synthetic_files, out, tiny_config(), console=Console(quiet=True))
     return out
+
+
+@pytest.fixture(scope="session")
+def shipped_model():
+    """The model that ships with siamdup (deterministic, loads in a fraction of a second)."""
+    from siamdup import Siamese
+
+    return Siamese.load()
+
+
+FORUM_QUESTIONS = {
+    "py": "What is the best way to learn Python?",
+    "rice": "How do I cook rice?",
+    "flights": "Where can I buy cheap flights?",
+    "weight": "How can I lose weight fast?",
+    "paris": "What is the capital of France?",
+    "guitar": "How long does it take to learn guitar?",
+    "sleep": "Why can't I sleep at night?",
+    "job": "How do I prepare for a job interview?",
+}

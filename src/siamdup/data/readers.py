@@ -52,6 +52,7 @@ class ReadReport:
     n_rows: int
     n_kept: int
     skipped: collections.Counter[str] = field(default_factory=collections.Counter)
+    unit: str = "pair"  # what a kept row is: a question pair, or one question for an index
 
     @property
     def n_skipped(self) -> int:
@@ -61,7 +62,7 @@ class ReadReport:
     def summary(self) -> str:
         """One line: ``dev.tsv: 10,000 rows, 9,998 pairs kept, 2 skipped (1 empty text, 1 bad label)``."""
         rows = _plural(self.n_rows, "row")
-        kept = _plural(self.n_kept, "pair")
+        kept = _plural(self.n_kept, self.unit)
         line = f"{Path(self.path).name}: {rows}, {kept} kept, {self.n_skipped:,} skipped"
         if self.n_skipped:
             line += f" ({_reasons_text(self.skipped)})"

@@ -6,6 +6,7 @@ A model directory holds `model.safetensors` (weights), `config.json` (architectu
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from importlib import resources
@@ -51,6 +52,7 @@ class Siamese:
         self.encoder = encoder
         self.threshold = float(threshold)
         self.metadata = dict(metadata or {})
+        self.path: Path | None = None  # the directory it was loaded from, if any
 
     @property
     def device(self) -> torch.device:
@@ -97,6 +99,21 @@ class Siamese:
         """Similarities and duplicate decisions (similarity > τ)."""
         scores = self.similarity(a, b)
         return scores, scores > self.threshold
+
+    def fingerprint(self) -> str:
+        """Identity of the vectors this model makes: a hash of weights, architecture and vocabulary.
+
+        τ is left out on purpose: retuning the threshold does not change a single vector, so an index
+        built with the model stays valid.
+        """
+        h = hashlib.sha256()
+        h.update(json.dumps(self.encoder.config.to_dict(), sort_keys=True).encode())
+        h.update(self.tokenizer.hf.to_str().encode())
+        h.update(str(self.tokenizer.max_length).encode())
+        for name, tensor in sorted(self.encoder.state_dict().items()):
+            h.update(name.encode())
+            h.update(tensor.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+        return h.hexdigest()[:16]
 
     # -- persistence -------------------------------------------------------------------------------
 
@@ -152,4 +169,5 @@ class Siamese:
         known = {"format", "format_version", "architecture", "encoder", "tokenizer", "threshold"}
         metadata = {k: v for k, v in config.items() if k not in known}
         model = cls(tokenizer, encoder, threshold=config["threshold"], metadata=metadata)
+        model.path = directory
         return model.to(pick_device(device))

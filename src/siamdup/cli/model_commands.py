@@ -1,4 +1,4 @@
-"""The `siamdup` command: train, evaluate and predict with Siamese duplicate-question models."""
+"""Model commands: train, evaluate, predict, info."""
 
 from __future__ import annotations
 
@@ -9,41 +9,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from siamdup.cli.common import ModelOption, app, err, fail, load_model, out
 from siamdup.data.readers import DataError, read_pairs
 from siamdup.evaluate import PairEvaluator
-from siamdup.model.siamese import ModelLoadError, Siamese
 from siamdup.recipes import RECIPES, recipe_config
 from siamdup.train import CHECKPOINT, train
-
-app = typer.Typer(
-    help="Siamese networks for duplicate-question detection: train a model on labelled question pairs, "
-    "evaluate it, and ask it whether two questions ask the same thing.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-err = Console(stderr=True, soft_wrap=True)
-out = Console(soft_wrap=True)
-
-ModelOption = Annotated[
-    Path | None,
-    typer.Option("--model", "-m", help="Model directory; default: the model shipped with siamdup."),
-]
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code=2)
-
-
-def _load(model: Path | None) -> Siamese:
-    try:
-        return Siamese.load(model)
-    except ModelLoadError as e:
-        raise _fail(str(e)) from None
 
 
 @app.command("train")
@@ -125,22 +97,22 @@ def train_command(
     if resume is not None:
         given = [f"--{k.replace('_', '-')}" for k, v in overrides.items() if v is not None]
         if given or recipe != "default":
-            raise _fail(
+            raise fail(
                 f"--resume continues a run with its own saved settings; drop {', '.join(given) or '--recipe'}"
             )
         state_file = resume / CHECKPOINT / "trainer_state.json"
         if not state_file.exists():
-            raise _fail(f"nothing to resume in {resume}: no {CHECKPOINT}/trainer_state.json")
+            raise fail(f"nothing to resume in {resume}: no {CHECKPOINT}/trainer_state.json")
         paths = json.loads(state_file.read_text()).get("paths", {})
         train_path = train_path or Path(paths["train"])
         dev_path = dev_path or Path(paths["dev"])
         out_dir = out_dir or resume
     if train_path is None or dev_path is None or out_dir is None:
-        raise _fail("train needs --train, --dev and --out (or --resume DIR)")
+        raise fail("train needs --train, --dev and --out (or --resume DIR)")
     try:
         config = recipe_config(recipe)
     except KeyError as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
     config = replace(config, **{k: v for k, v in overrides.items() if v is not None})
     try:
         metrics = train(
@@ -154,7 +126,7 @@ def train_command(
             console=err,
         )
     except (DataError, FileNotFoundError, FileExistsError, ValueError) as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
     dev = metrics["dev"]
     out.print(f"dev accuracy {dev['accuracy']:.4f} at τ={dev['threshold']:.3f}; model in {out_dir}")
 
@@ -175,11 +147,11 @@ def evaluate_command(
     The best τ on this data is reported for information; the model's stored τ is what is evaluated.
     Example: siamdup evaluate --model models/qqp --data dev.tsv --plots plots/
     """
-    siamese = _load(model)
+    siamese = load_model(model)
     try:
         pairs, report = read_pairs(data)
     except DataError as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
     err.print(report.summary())
     result = PairEvaluator(pairs, name=data.name)(siamese, plots=plots)
     result["skipped"] = dict(report.skipped)
@@ -225,16 +197,16 @@ def predict_command(
 
     Example: siamdup predict --model models/qqp --pairs pairs.csv --out scored.csv
     """
-    siamese = _load(model)
+    siamese = load_model(model)
     if threshold is not None:
         siamese.threshold = threshold
     if pairs is None:
         if not questions or len(questions) != 2:
-            raise _fail(
+            raise fail(
                 'predict takes exactly two questions, e.g. siamdup predict "How old are you?" "What is your age?"'
             )
         if not all(q.strip() for q in questions):
-            raise _fail("a question is empty")
+            raise fail("a question is empty")
         scores, decisions = siamese.predict([questions[0]], [questions[1]])
         score, duplicate = float(scores[0]), bool(decisions[0])
         if as_json:
@@ -244,13 +216,13 @@ def predict_command(
             out.print(f"similarity {score:.4f} → {verdict} (τ = {siamese.threshold:.3f})")
         return
     if questions:
-        raise _fail("give either two questions or --pairs FILE, not both")
+        raise fail("give either two questions or --pairs FILE, not both")
     if out_file is None:
-        raise _fail("--pairs needs --out FILE.csv")
+        raise fail("--pairs needs --out FILE.csv")
     try:
         rows, report = read_pairs(pairs, require_label=False)
     except DataError as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
     err.print(report.summary())
     scores, decisions = siamese.predict([p.question1 for p in rows], [p.question2 for p in rows])
     out_file.parent.mkdir(parents=True, exist_ok=True)
@@ -271,13 +243,9 @@ def predict_command(
 @app.command("info")
 def info_command(model: ModelOption = None) -> None:
     """Show a model's architecture, size, τ and training figures."""
-    siamese = _load(model)
+    siamese = load_model(model)
     print(
         json.dumps(
             {**siamese.config(), "parameters": sum(p.numel() for p in siamese.encoder.parameters())}, indent=2
         )
     )
-
-
-if __name__ == "__main__":
-    app()

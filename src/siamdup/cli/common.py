@@ -1,0 +1,69 @@
+"""What every command shares: the typer app, the consoles, error exits, model loading, progress bars."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from siamdup.model.siamese import ModelLoadError, Siamese
+
+app = typer.Typer(
+    help="Siamese networks for duplicate-question detection: train a model on labelled question pairs, "
+    "evaluate it, ask it whether two questions ask the same thing, index questions to find the duplicates "
+    "of a new one, de-duplicate a corpus, and serve it all over HTTP.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
+
+ModelOption = Annotated[
+    Path | None,
+    typer.Option("--model", "-m", help="Model directory; default: the model shipped with siamdup."),
+]
+
+
+def fail(message: str) -> typer.Exit:
+    """Print an error and return the exit to raise (exit code 2)."""
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code=2)
+
+
+def load_model(model: Path | None) -> Siamese:
+    try:
+        return Siamese.load(model)
+    except ModelLoadError as e:
+        raise fail(str(e)) from None
+
+
+@contextmanager
+def progress_phases() -> Iterator:
+    """A rich progress display; yields `phase(description, total) -> advance(n)` for long steps."""
+    columns = (
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=False) as progress:
+
+        def phase(description: str, total: int):
+            task = progress.add_task(description, total=total)
+            return lambda n: progress.advance(task, n)
+
+        yield phase

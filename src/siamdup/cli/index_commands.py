@@ -1,0 +1,217 @@
+"""Index commands: `siamdup index build|add|remove|query|info` and `siamdup dedupe`."""
+
+from __future__ import annotations
+
+import json
+import resource
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from siamdup.cli.common import ModelOption, app, err, fail, load_model, out, progress_phases
+from siamdup.data.readers import DataError
+from siamdup.data.texts import TEXT_FORMATS, read_texts
+from siamdup.index import DuplicateIndex, IndexLoadError, IndexUpdateError, dedupe
+from siamdup.index.duplicate_index import KINDS
+
+index_app = typer.Typer(
+    help="Store questions once, then find the duplicates of a new question among them (no retraining).",
+    no_args_is_help=True,
+)
+app.add_typer(index_app, name="index")
+
+IndexOption = Annotated[Path, typer.Option("--index", "-i", help="Index directory.")]
+InputOption = Annotated[
+    Path,
+    typer.Option(
+        "--input",
+        help="Questions: CSV/TSV with a header, JSONL, or plain text with one question per line (.gz ok).",
+    ),
+]
+TextColumnOption = Annotated[str, typer.Option(help="Column (or JSON key) holding the question.")]
+IdColumnOption = Annotated[
+    str | None, typer.Option(help="Column (or JSON key) holding its id; default: the row number.")
+]
+FormatOption = Annotated[
+    str, typer.Option("--format", help=f"auto (by extension) or one of {', '.join(TEXT_FORMATS)}.")
+]
+KindOption = Annotated[
+    str,
+    typer.Option(
+        help="exact (brute force), hnsw (approximate, for large stores) or auto (exact up to 50,000 questions)."
+    ),
+]
+
+
+def _read(path: Path, text_column: str, id_column: str | None, format: str) -> tuple[list[str], list[str]]:
+    try:
+        ids, texts, report = read_texts(path, format=format, text_column=text_column, id_column=id_column)
+    except DataError as e:
+        raise fail(str(e)) from None
+    err.print(report.summary())
+    return ids, texts
+
+
+def _open(index: Path, model: Path | None) -> DuplicateIndex:
+    siamese = load_model(model) if model is not None else None
+    try:
+        loaded = DuplicateIndex.load(index, siamese)
+    except IndexLoadError as e:
+        raise fail(str(e)) from None
+    if loaded.replayed or loaded.journal_damaged:
+        err.print(
+            f"replayed {loaded.replayed:,} journalled change(s) since the last save"
+            + (
+                f"; {loaded.journal_damaged} damaged journal line(s) skipped"
+                if loaded.journal_damaged
+                else ""
+            )
+        )
+    return loaded
+
+
+@index_app.command("build")
+def build_command(
+    input_path: InputOption,
+    out_dir: Annotated[Path, typer.Option("--out", help="Index directory to write.")],
+    model: ModelOption = None,
+    text_column: TextColumnOption = "text",
+    id_column: IdColumnOption = None,
+    format: FormatOption = "auto",
+    kind: KindOption = "auto",
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing index at --out.")] = False,
+) -> None:
+    """Encode every question of a file and save them as a searchable index.
+
+    Example: siamdup index build --input questions.csv --id-column qid --out index/
+    """
+    if kind not in KINDS:
+        raise fail(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    if (out_dir / "manifest.json").exists() and not overwrite:
+        raise fail(f"{out_dir} already holds an index; use `siamdup index add` or pass --overwrite")
+    siamese = load_model(model)
+    ids, texts = _read(input_path, text_column, id_column, format)
+    start = time.perf_counter()
+    index = DuplicateIndex(siamese, kind=kind)
+    with progress_phases() as phase:
+        index.add(ids, texts, progress=phase("indexing", len(texts)))
+    index.save(out_dir)
+    out.print(
+        f"indexed {len(index):,} questions ({index.search_kind} search) in {time.perf_counter() - start:.1f}s "
+        f"→ {out_dir}"
+    )
+
+
+@index_app.command("add")
+def add_command(
+    index_dir: IndexOption,
+    input_path: InputOption,
+    model: ModelOption = None,
+    text_column: TextColumnOption = "text",
+    id_column: IdColumnOption = None,
+    format: FormatOption = "auto",
+) -> None:
+    """Add new questions to an index; the model is not retrained (one-shot).
+
+    Ids must be new: a file whose ids are already stored is refused and nothing changes.
+    Example: siamdup index add --index index/ --input new.csv --id-column qid
+    """
+    index = _open(index_dir, model)
+    ids, texts = _read(input_path, text_column, id_column, format)
+    try:
+        with progress_phases() as phase:
+            index.add(ids, texts, progress=phase("indexing", len(texts)))
+    except IndexUpdateError as e:
+        raise fail(f"{e}; nothing was added") from None
+    index.save()
+    out.print(f"added {len(ids):,} questions; the index now holds {len(index):,}")
+
+
+@index_app.command("remove")
+def remove_command(
+    index_dir: IndexOption,
+    ids: Annotated[list[str], typer.Argument(help="Ids of the questions to remove.", show_default=False)],
+    model: ModelOption = None,
+) -> None:
+    """Remove questions by id. Example: siamdup index remove --index index/ 17 42"""
+    index = _open(index_dir, model)
+    try:
+        index.remove(ids)
+    except IndexUpdateError as e:
+        raise fail(f"{e}; nothing was removed") from None
+    index.save()
+    out.print(f"removed {len(set(ids)):,} questions; the index now holds {len(index):,}")
+
+
+@index_app.command("query")
+def query_command(
+    index_dir: IndexOption,
+    questions: Annotated[list[str], typer.Argument(help="One or more questions.", show_default=False)],
+    k: Annotated[int, typer.Option("-k", min=1, max=1000, help="How many stored questions to show.")] = 5,
+    model: ModelOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines, one per question.")] = False,
+) -> None:
+    """Find the stored questions most similar to each question, marked duplicate when similarity > τ.
+
+    Example: siamdup index query --index index/ "How do I learn Python?"
+    """
+    if not all(q.strip() for q in questions):
+        raise fail("a question is empty")
+    index = _open(index_dir, model)
+    for question, matches in zip(questions, index.query_many(questions, k), strict=True):
+        if as_json:
+            print(json.dumps({"question": question, "matches": [m.__dict__ for m in matches]}))
+            continue
+        table = Table(title=f"{question}  (τ = {index.model.threshold:.3f})", title_justify="left")
+        for column in ("similarity", "duplicate", "id", "text"):
+            table.add_column(column, justify="right" if column == "similarity" else "left")
+        for m in matches:
+            table.add_row(f"{m.similarity:.4f}", "[green]yes[/]" if m.duplicate else "no", m.id, m.text)
+        out.print(table)
+
+
+@index_app.command("info")
+def info_command(index_dir: IndexOption, model: ModelOption = None) -> None:
+    """Show an index's size, search kind and the model it was built with."""
+    print(json.dumps(_open(index_dir, model).info(), indent=2))
+
+
+@app.command("dedupe")
+def dedupe_command(
+    input_path: InputOption,
+    out_file: Annotated[Path, typer.Option("--out", help="CSV to write: group,size,id,text.")],
+    model: ModelOption = None,
+    threshold: Annotated[
+        float | None, typer.Option(help="Link two questions above this similarity; default: the model's τ.")
+    ] = None,
+    k: Annotated[int, typer.Option("-k", min=1, max=1000, help="Neighbours looked at per question.")] = 10,
+    text_column: TextColumnOption = "text",
+    id_column: IdColumnOption = None,
+    format: FormatOption = "auto",
+    kind: KindOption = "auto",
+) -> None:
+    """Find every group of duplicates in a file of questions.
+
+    Each question is linked to those of its k nearest neighbours above τ; linked questions form a group
+    (transitively). Groups of two or more are written, largest first.
+    Example: siamdup dedupe --input questions.csv --id-column qid --out groups.csv
+    """
+    if kind not in KINDS:
+        raise fail(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    siamese = load_model(model)
+    ids, texts = _read(input_path, text_column, id_column, format)
+    start = time.perf_counter()
+    with progress_phases() as phase:
+        result = dedupe(siamese, texts, threshold=threshold, k=k, kind=kind, phases=phase)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    result.write_csv(out_file, ids, texts)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    largest = len(result.groups[0]) if result.groups else 0
+    out.print(
+        f"{len(result.groups):,} groups holding {result.n_grouped:,} of {result.n_questions:,} questions "
+        f"(largest {largest:,}; {result.n_links:,} links above τ = {result.threshold:.3f}) → {out_file}  "
+        f"[{time.perf_counter() - start:.1f}s, peak memory {peak_mb:,.0f} MB]"
+    )

@@ -1,0 +1,440 @@
+"""`DuplicateIndex`: every stored question is encoded once; a new question is compared to all of them.
+
+This is the one-shot side of a Siamese model: adding or removing questions never retrains anything, it
+only adds or drops vectors. Search is exact (FAISS `IndexFlatIP`) for small stores and approximate
+(FAISS HNSW over inner product) for large ones; on unit vectors the inner product is the cosine.
+
+An index directory holds, written together atomically:
+
+- ``manifest.json``: format and version, kind, dimension, counts, the model's fingerprint and path,
+  and the byte size of every file (a truncated or replaced file is refused on load);
+- ``vectors.faiss``: the FAISS index, in FAISS's own binary format;
+- ``entries.jsonl``: one line per FAISS row, ``{"id": ..., "text": ...}``, or ``null`` once removed;
+- ``journal.jsonl``: changes made since the last save (e.g. questions added through the HTTP service),
+  appended and fsynced one by one and replayed on load, so a crash loses nothing that was acknowledged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from siamdup.model.siamese import ModelLoadError, Siamese, default_model_path
+from siamdup.storage import atomic_directory, recover
+
+__all__ = [
+    "EXACT_MAX",
+    "KINDS",
+    "DuplicateIndex",
+    "HNSWSettings",
+    "IndexLoadError",
+    "IndexUpdateError",
+    "Match",
+]
+
+FORMAT = "siamdup-index"
+FORMAT_VERSION = 1
+KINDS = ("auto", "exact", "hnsw")
+EXACT_MAX = 50_000  # "auto" searches exactly up to this many rows (~1 ms a query), with HNSW above
+ENCODE_CHUNK = 8192  # questions encoded between two progress updates
+FILES = ("manifest.json", "vectors.faiss", "entries.jsonl")
+JOURNAL = "journal.jsonl"
+
+Progress = Callable[[int], None]  # called with the number of questions just processed
+
+
+class IndexLoadError(ValueError):
+    """An index directory that is missing, truncated, of another format, or built with another model."""
+
+
+class IndexUpdateError(ValueError):
+    """An add or remove that cannot be applied (repeated or unknown ids, empty text); nothing changed."""
+
+
+@dataclass(frozen=True)
+class Match:
+    """A stored question found for a query, with its cosine similarity and the model's decision."""
+
+    id: str
+    text: str
+    similarity: float
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class HNSWSettings:
+    """HNSW graph settings: links per node, build-time and query-time beam widths."""
+
+    m: int = 32
+    ef_construction: int = 80
+    ef_search: int = 64
+
+
+class DuplicateIndex:
+    """Stored questions of one model, searchable by cosine similarity; see the module docstring."""
+
+    def __init__(self, model: Siamese, kind: str = "auto", hnsw: HNSWSettings | None = None) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"unknown index kind {kind!r}; expected one of {', '.join(KINDS)}")
+        self.model = model
+        self.kind = kind
+        self.hnsw = hnsw or HNSWSettings()
+        self.path: Path | None = None  # the directory this index was loaded from or saved to
+        self._fingerprint = model.fingerprint()
+        self._ids: list[str | None] = []  # per FAISS row; None once removed
+        self._texts: list[str | None] = []
+        self._row_of: dict[str, int] = {}
+        self._faiss = self._new_faiss("hnsw" if kind == "hnsw" else "exact")
+        self._search_params: faiss.SearchParameters | None = None
+        self._filter_refs: tuple | None = None
+        self.replayed = 0  # journal changes applied by the last load
+        self.journal_damaged = 0  # journal lines that could not be read (a write cut short by a crash)
+
+    # -- size and description ---------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._row_of)
+
+    def __contains__(self, qid: object) -> bool:
+        return qid in self._row_of
+
+    @property
+    def search_kind(self) -> str:
+        """What the FAISS index is now: "exact" or "hnsw" (for kind "auto", chosen by size)."""
+        return "hnsw" if isinstance(self._faiss, faiss.IndexHNSWFlat) else "exact"
+
+    def info(self) -> dict:
+        return {
+            "questions": len(self),
+            "removed_rows": len(self._ids) - len(self),
+            "kind": self.kind,
+            "search": self.search_kind,
+            "dim": self.model.dim,
+            "model_fingerprint": self._fingerprint,
+            "model_path": _model_reference(self.model),
+            "threshold": self.model.threshold,
+            **({"hnsw": asdict(self.hnsw)} if self.search_kind == "hnsw" else {}),
+        }
+
+    def text_of(self, qid: str) -> str:
+        return self._texts[self._row_of[qid]]  # type: ignore[return-value]
+
+    # -- changes ----------------------------------------------------------------------------------
+
+    def add(
+        self,
+        ids: Sequence[str],
+        texts: Sequence[str],
+        *,
+        vectors: np.ndarray | None = None,
+        journal: bool = False,
+        progress: Progress | None = None,
+    ) -> None:
+        """Store new questions. `vectors`: precomputed by this model (else they are encoded here).
+
+        `journal=True` also appends the change to the index directory's journal before applying it,
+        so it survives a restart without a full save. Raises `IndexUpdateError` and changes nothing
+        when an id is repeated or already stored, or a text is empty.
+        """
+        ids = [str(i) for i in ids]
+        texts = list(texts)
+        if len(ids) != len(texts):
+            raise IndexUpdateError(f"add() got {len(ids)} ids for {len(texts)} texts")
+        taken = [i for i in ids if i in self._row_of]
+        repeated = sorted({i for i in ids if ids.count(i) > 1}) if len(set(ids)) < len(ids) else []
+        if taken or repeated:
+            shown = ", ".join(repr(i) for i in (taken or repeated)[:5])
+            what = "already stored" if taken else "repeated in this batch"
+            raise IndexUpdateError(f"{len(taken or repeated)} id(s) {what}: {shown}")
+        if any(not t.strip() for t in texts):
+            raise IndexUpdateError("empty question text")
+        if vectors is None:
+            vectors = encode(self.model, texts, progress)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.shape != (len(ids), self.model.dim):
+            raise IndexUpdateError(
+                f"vectors of shape {vectors.shape}, expected ({len(ids)}, {self.model.dim})"
+            )
+        if journal:
+            self._journal([{"op": "add", "id": i, "text": t} for i, t in zip(ids, texts, strict=True)])
+        first = len(self._ids)
+        self._ids.extend(ids)
+        self._texts.extend(texts)
+        self._row_of.update((qid, first + n) for n, qid in enumerate(ids))
+        if self.kind == "auto" and self.search_kind == "exact" and len(self._ids) > EXACT_MAX:
+            self._rebuild("hnsw", progress, new=vectors)
+        else:
+            self._add_vectors(vectors, progress)
+
+    def remove(self, ids: Iterable[str], *, journal: bool = False) -> None:
+        """Drop stored questions by id; unknown ids raise `IndexUpdateError` and nothing changes."""
+        ids = list(dict.fromkeys(str(i) for i in ids))
+        unknown = [i for i in ids if i not in self._row_of]
+        if unknown:
+            shown = ", ".join(repr(i) for i in unknown[:5])
+            raise IndexUpdateError(f"{len(unknown)} id(s) not in the index: {shown}")
+        if journal:
+            self._journal([{"op": "remove", "id": i} for i in ids])
+        for qid in ids:
+            row = self._row_of.pop(qid)
+            self._ids[row] = self._texts[row] = None
+        self._update_filter()
+
+    # -- search -----------------------------------------------------------------------------------
+
+    def search(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(similarities, rows), each (n, k), best first; row -1 where fewer than k questions exist."""
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if len(self) == 0:
+            return np.full((len(vectors), k), -np.inf, np.float32), np.full((len(vectors), k), -1, np.int64)
+        return self._faiss.search(vectors, k, params=self._search_params)
+
+    def query(self, text: str, k: int = 5) -> list[Match]:
+        """The k stored questions most similar to `text`, best first, with the model's decision."""
+        return self.query_many([text], k)[0]
+
+    def query_many(self, texts: Sequence[str], k: int = 5) -> list[list[Match]]:
+        scores, rows = self.search(self.model.encode(list(texts)), k)
+        return [self.matches(s, r) for s, r in zip(scores, rows, strict=True)]
+
+    def matches(self, scores: np.ndarray, rows: np.ndarray) -> list[Match]:
+        """Turn one row of `search` results into `Match`es."""
+        tau = self.model.threshold
+        return [
+            Match(self._ids[r], self._texts[r], float(s), bool(s > tau))  # type: ignore[arg-type]
+            for s, r in zip(scores.tolist(), rows.tolist(), strict=True)
+            if r >= 0 and self._ids[r] is not None
+        ]
+
+    def id_of_row(self, row: int) -> str | None:
+        return self._ids[row]
+
+    # -- persistence ------------------------------------------------------------------------------
+
+    def save(self, path: str | Path | None = None) -> Path:
+        """Write the index atomically (to `path`, or where it was loaded from) and empty the journal."""
+        target = Path(path) if path is not None else self.path
+        if target is None:
+            raise ValueError("save() needs a path for an index that was never saved")
+        removed = len(self._ids) - len(self)
+        if removed and (self.search_kind == "exact" or removed > len(self._ids) / 5):
+            self._rebuild(self.search_kind)  # drop removed rows for good
+        with atomic_directory(target) as staging:
+            faiss.write_index(self._faiss, str(staging / "vectors.faiss"))
+            with open(staging / "entries.jsonl", "w", encoding="utf-8") as f:
+                for qid, text in zip(self._ids, self._texts, strict=True):
+                    f.write(json.dumps(None if qid is None else {"id": qid, "text": text}) + "\n")
+            (staging / JOURNAL).write_text("")
+            sizes = {name: (staging / name).stat().st_size for name in ("vectors.faiss", "entries.jsonl")}
+            manifest = {
+                "format": FORMAT,
+                "format_version": FORMAT_VERSION,
+                "kind": self.kind,
+                "search": self.search_kind,
+                "hnsw": asdict(self.hnsw),
+                "dim": self.model.dim,
+                "rows": len(self._ids),
+                "questions": len(self),
+                "model": {"fingerprint": self._fingerprint, "path": _model_reference(self.model)},
+                "file_sizes": sizes,
+            }
+            (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        self.path = target
+        return target
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path,
+        model: Siamese | None = None,
+        *,
+        device: str | None = None,
+    ) -> DuplicateIndex:
+        """Load an index directory and replay its journal.
+
+        `model=None` loads the model the index was built with (from the path it records). Raises
+        `IndexLoadError` when files are missing or truncated, or `model` is not the one the index was
+        built with.
+        """
+        directory = Path(path)
+        if not (directory / "manifest.json").is_file():
+            raise IndexLoadError(f"{directory}: not a siamdup index (no manifest.json)")
+        recover(directory)
+        try:
+            manifest = json.loads((directory / "manifest.json").read_text())
+        except ValueError as e:
+            raise IndexLoadError(f"{directory}/manifest.json is not valid JSON: {e}") from None
+        if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
+            raise IndexLoadError(
+                f"{directory}: unsupported index format {manifest.get('format')!r} "
+                f"v{manifest.get('format_version')!r} (this siamdup reads {FORMAT} v{FORMAT_VERSION})"
+            )
+        for name, size in manifest["file_sizes"].items():
+            file = directory / name
+            if not file.is_file():
+                raise IndexLoadError(f"{directory}: {name} is missing")
+            if file.stat().st_size != size:
+                raise IndexLoadError(
+                    f"{directory}: {name} has {file.stat().st_size:,} bytes, the manifest says {size:,} "
+                    "(truncated or replaced); rebuild the index"
+                )
+        if model is None:
+            model = _load_recorded_model(directory, manifest["model"]["path"], device)
+        built_with = manifest["model"]["fingerprint"]
+        if model.dim != manifest["dim"] or model.fingerprint() != built_with:
+            raise IndexLoadError(
+                f"{directory} was built with another model (fingerprint {built_with}, {manifest['dim']} "
+                f"dimensions; recorded path {manifest['model']['path'] or 'the shipped model'}), not the one "
+                f"given (fingerprint {model.fingerprint()}, {model.dim} dimensions): its vectors would not be "
+                "comparable. Load it with its own model, or rebuild it with `siamdup index build`."
+            )
+
+        index = cls(model, kind=manifest["kind"], hnsw=HNSWSettings(**manifest["hnsw"]))
+        try:
+            index._faiss = faiss.read_index(str(directory / "vectors.faiss"))
+        except RuntimeError as e:
+            raise IndexLoadError(f"{directory}/vectors.faiss cannot be read: {e}") from None
+        if isinstance(index._faiss, faiss.IndexHNSWFlat):
+            index._faiss.hnsw.efSearch = index.hnsw.ef_search
+        with open(directory / "entries.jsonl", encoding="utf-8") as f:
+            for row, line in enumerate(f):
+                entry = json.loads(line)
+                index._ids.append(None if entry is None else entry["id"])
+                index._texts.append(None if entry is None else entry["text"])
+                if entry is not None:
+                    index._row_of[entry["id"]] = row
+        if not (len(index._ids) == index._faiss.ntotal == manifest["rows"]) or index._faiss.d != model.dim:
+            raise IndexLoadError(
+                f"{directory}: {len(index._ids):,} entries for {index._faiss.ntotal:,} vectors of "
+                f"dimension {index._faiss.d} (manifest: {manifest['rows']:,} of {manifest['dim']}); rebuild it"
+            )
+        index._update_filter()
+        index.path = directory
+        index.replayed, index.journal_damaged = index._replay_journal(directory / JOURNAL)
+        return index
+
+    # -- internals --------------------------------------------------------------------------------
+
+    def _new_faiss(self, search_kind: str) -> faiss.Index:
+        if search_kind == "exact":
+            return faiss.IndexFlatIP(self.model.dim)
+        index = faiss.IndexHNSWFlat(self.model.dim, self.hnsw.m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = self.hnsw.ef_construction
+        index.hnsw.efSearch = self.hnsw.ef_search
+        return index
+
+    def _add_vectors(self, vectors: np.ndarray, progress: Progress | None) -> None:
+        step = 50_000 if progress else len(vectors)
+        for start in range(0, len(vectors), max(step, 1)):
+            chunk = vectors[start : start + step]
+            self._faiss.add(chunk)
+            if progress:
+                progress(len(chunk))
+
+    def _rebuild(
+        self, search_kind: str, progress: Progress | None = None, new: np.ndarray | None = None
+    ) -> None:
+        """A fresh FAISS index of the live rows (plus `new` vectors for rows not yet in FAISS)."""
+        old = self._faiss.reconstruct_n(0, self._faiss.ntotal) if self._faiss.ntotal else None
+        if new is not None:
+            old = new if old is None else np.concatenate([old, new])
+        keep = [row for row, qid in enumerate(self._ids) if qid is not None]
+        self._ids = [self._ids[r] for r in keep]
+        self._texts = [self._texts[r] for r in keep]
+        self._row_of = {qid: row for row, qid in enumerate(self._ids)}  # type: ignore[misc]
+        self._faiss = self._new_faiss(search_kind)
+        if old is not None:
+            self._add_vectors(old[keep], progress)
+        self._update_filter()
+
+    def _update_filter(self) -> None:
+        """Removed rows stay in FAISS until the next compaction; searches skip them."""
+        removed = np.array([r for r, qid in enumerate(self._ids) if qid is None], dtype=np.int64)
+        if len(removed) == 0:
+            self._search_params = None
+            return
+        selector = faiss.IDSelectorNot(faiss.IDSelectorBatch(removed))
+        if self.search_kind == "hnsw":
+            params = faiss.SearchParametersHNSW(sel=selector, efSearch=self.hnsw.ef_search)
+        else:
+            params = faiss.SearchParameters(sel=selector)
+        self._search_params = params
+        self._filter_refs = (selector, removed)  # FAISS keeps raw pointers to both
+
+    def _journal(self, records: list[dict]) -> None:
+        if self.path is None:
+            raise ValueError("journal=True needs an index that was saved to or loaded from a directory")
+        data = "".join(json.dumps(r) + "\n" for r in records).encode()
+        with open(self.path / JOURNAL, "ab+") as f:
+            if f.tell() > 0:
+                f.seek(-1, os.SEEK_END)
+                if f.read(1) != b"\n":  # a line cut short by a crash: keep it apart from the new ones
+                    data = b"\n" + data
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+
+    def _replay_journal(self, journal: Path) -> tuple[int, int]:
+        if not journal.is_file():
+            return 0, 0
+        records, damaged = [], 0
+        with open(journal, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                try:
+                    record = json.loads(line)
+                    records.append((record["op"], record["id"], record.get("text")))
+                except (ValueError, KeyError, TypeError):
+                    damaged += 1
+        applied = 0
+        start = 0
+        while start < len(records):  # consecutive adds are encoded as one batch
+            op = records[start][0]
+            end = start
+            while end < len(records) and records[end][0] == op:
+                end += 1
+            batch = records[start:end]
+            if op == "add":
+                batch = [r for r in batch if r[1] not in self._row_of]  # already saved: skip
+                self.add([r[1] for r in batch], [r[2] for r in batch])
+            elif op == "remove":
+                batch = [r for r in batch if r[1] in self._row_of]
+                self.remove([r[1] for r in batch])
+            applied += len(batch)
+            start = end
+        return applied, damaged
+
+
+def encode(model: Siamese, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+    """Encode many questions in chunks, reporting progress after each."""
+    out = np.empty((len(texts), model.dim), dtype=np.float32)
+    for start in range(0, len(texts), ENCODE_CHUNK):
+        chunk = texts[start : start + ENCODE_CHUNK]
+        out[start : start + len(chunk)] = model.encode(chunk)
+        if progress:
+            progress(len(chunk))
+    return out
+
+
+def _model_reference(model: Siamese) -> str | None:
+    """Where the model was loaded from; None for the shipped model or one never saved."""
+    if model.path is None or model.path.resolve() == default_model_path().resolve():
+        return None
+    return str(model.path.resolve())
+
+
+def _load_recorded_model(directory: Path, recorded: str | None, device: str | None) -> Siamese:
+    try:
+        return Siamese.load(recorded, device=device)
+    except ModelLoadError as e:
+        raise IndexLoadError(
+            f"{directory} was built with the model at {recorded}, which cannot be loaded ({e}); "
+            "pass the model explicitly"
+        ) from None

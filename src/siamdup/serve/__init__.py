@@ -1,0 +1,5 @@
+"""The HTTP service and its web page."""
+
+from siamdup.serve.app import create_app
+
+__all__ = ["create_app"]

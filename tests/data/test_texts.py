@@ -47,7 +47,7 @@ def test_jsonl_bad_rows(tmp_path: Path) -> None:
 def test_undecodable_text_is_skipped(tmp_path: Path) -> None:
     path = tmp_path / "q.txt"
     path.write_bytes(b"good one\nbad \xff\xfe bytes\n")
-    ids, texts, report = read_texts(path)
+    _, texts, report = read_texts(path)
     assert texts == ["good one"] and report.skipped == {"undecodable": 1}
 
 

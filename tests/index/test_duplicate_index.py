@@ -94,7 +94,7 @@ def test_load_refuses_truncated_or_missing_files(forum: DuplicateIndex, tmp_path
     with pytest.raises(IndexLoadError, match=r"vectors.faiss has .* bytes, the manifest says .*truncated"):
         DuplicateIndex.load(tmp_path / "ix")
     vectors.unlink()
-    with pytest.raises(IndexLoadError, match="vectors.faiss is missing"):
+    with pytest.raises(IndexLoadError, match=r"vectors\.faiss is missing"):
         DuplicateIndex.load(tmp_path / "ix")
     with pytest.raises(IndexLoadError, match="not a siamdup index"):
         DuplicateIndex.load(tmp_path / "nothing-here")

@@ -39,7 +39,7 @@ def test_similarity_matches_the_model(client: TestClient, shipped_model: Siamese
     a = ["How do I learn Python?", "Where are you from?"]
     b = ["What is the best way to learn Python?", "How do I cook rice?"]
     response = client.post(
-        "/similarity", json={"pairs": [{"question1": x, "question2": y} for x, y in zip(a, b)]}
+        "/similarity", json={"pairs": [{"question1": x, "question2": y} for x, y in zip(a, b, strict=True)]}
     )
     assert response.status_code == 200
     body = response.json()
@@ -51,7 +51,7 @@ def test_similarity_matches_the_model(client: TestClient, shipped_model: Siamese
 def test_duplicates_lists_the_known_duplicate_first(client: TestClient) -> None:
     body = client.post("/duplicates", json={"question": "  How do I learn Python?  ", "k": 3}).json()
     assert body["question"] == "How do I learn Python?"
-    assert [m["id"] for m in body["matches"]][0] == "py" and len(body["matches"]) == 3
+    assert body["matches"][0]["id"] == "py" and len(body["matches"]) == 3
     assert body["matches"][0]["duplicate"] is True and body["matches"][1]["duplicate"] is False
     similarities = [m["similarity"] for m in body["matches"]]
     assert similarities == sorted(similarities, reverse=True)

@@ -1,8 +1,8 @@
-"""Evaluate a model on labelled pairs: one evaluator, returning a dict whose primary metric is accuracy."""
+"""Evaluators: each returns a dict naming its primary metric (pairs: accuracy; retrieval: MRR@10)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -53,3 +53,50 @@ class PairEvaluator:
         report = threshold_report(self.labels, scores, threshold)
         report["name"] = self.name
         return report
+
+
+class RetrievalEvaluator:
+    """Finding a question's duplicate among all questions: Recall@1, Recall@10 and MRR@10.
+
+    Every distinct question of the pairs is stored; for each duplicate pair (q1, q2), q1 is the query
+    and q2 the answer to find among all stored questions but q1 itself. Ties count against the answer.
+    """
+
+    primary_metric = "mrr@10"
+
+    def __init__(self, pairs: Sequence[Pair], name: str = "eval") -> None:
+        self.name = name
+        position: dict[str, int] = {}
+        for p in pairs:
+            position.setdefault(p.question1, len(position))
+            position.setdefault(p.question2, len(position))
+        self.corpus = list(position)
+        found = [(position[p.question1], position[p.question2]) for p in pairs if p.label == 1]
+        found = [(q, a) for q, a in found if q != a]
+        if not found:
+            raise ValueError("retrieval evaluation needs at least one duplicate pair of two different texts")
+        self.queries = np.array([q for q, _ in found])
+        self.answers = np.array([a for _, a in found])
+
+    def __call__(self, model: Siamese) -> dict:
+        vectors = model.encode(self.corpus)
+        return self.from_scores(lambda rows: vectors[rows] @ vectors.T)
+
+    def from_scores(self, score_rows: Callable[[np.ndarray], np.ndarray], chunk: int = 1024) -> dict:
+        """Metrics from any scorer: `score_rows(corpus rows)` gives those rows' scores against the corpus."""
+        ranks = np.empty(len(self.queries), dtype=np.int64)
+        for start in range(0, len(self.queries), chunk):
+            queries = self.queries[start : start + chunk]
+            scores = np.asarray(score_rows(queries), dtype=np.float64)
+            scores[np.arange(len(queries)), queries] = -np.inf  # a question is not its own duplicate
+            answer = scores[np.arange(len(queries)), self.answers[start : start + chunk]]
+            ranks[start : start + chunk] = (scores >= answer[:, None]).sum(axis=1)  # 1 = found first
+        return {
+            "name": self.name,
+            "primary_metric": self.primary_metric,
+            "recall@1": float(np.mean(ranks <= 1)),
+            "recall@10": float(np.mean(ranks <= 10)),
+            "mrr@10": float(np.mean(np.where(ranks <= 10, 1.0 / ranks, 0.0))),
+            "n_queries": len(ranks),
+            "n_corpus": len(self.corpus),
+        }

@@ -162,6 +162,10 @@ def test_page_and_docs_are_served(client: TestClient) -> None:
         and 'id="q1"' in page.text
         and "http" not in page.text.split("<script>")[0]
     )
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "cdn" not in docs.text
+    assert (
+        client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
+    )  # served locally: works offline
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/similarity", "/duplicates", "/index", "/health"} <= set(paths)

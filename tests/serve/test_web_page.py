@@ -91,5 +91,9 @@ def test_typing_a_question_lists_its_known_duplicate_first(service: str, shipped
             sync_api.expect(page.locator("#verdict")).to_contain_text(f"similarity {score:.3f}")
             page.locator("#q2").fill("How do I cook rice?")
             sync_api.expect(page.locator("#verdict .badge")).to_have_text("not a duplicate")
+
+            page.goto(service + "/docs")  # the API docs render from local files, with no network
+            sync_api.expect(page.locator(".swagger-ui .opblock-summary-path").first).to_be_visible()
+            assert "/duplicates" in page.locator(".swagger-ui").inner_text()
         finally:
             browser.close()

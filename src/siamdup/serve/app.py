@@ -20,11 +20,14 @@ import uuid
 from importlib import resources
 from typing import Annotated
 
+import swagger_ui_bundle
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.staticfiles import StaticFiles
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from siamdup import __version__
@@ -115,7 +118,11 @@ def create_app(model: Siamese, index: DuplicateIndex | None = None, token: str |
         version=__version__,
         description="Duplicate-question detection with a Siamese network: compare two questions, or find "
         "the stored duplicates of a new one.",
+        docs_url=None,  # served below from local files: FastAPI's default page loads Swagger UI from a CDN
+        redoc_url=None,
     )
+    app.openapi_version = "3.0.3"  # what the bundled Swagger UI 4 renders; the schema needs nothing newer
+    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
     lock = threading.Lock()  # FAISS must not search while questions are being added
     bearer = HTTPBearer(auto_error=False)
 
@@ -146,6 +153,16 @@ def create_app(model: Siamese, index: DuplicateIndex | None = None, token: str |
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page() -> str:
         return (resources.files("siamdup.serve") / "static" / "index.html").read_text(encoding="utf-8")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="siamdup API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png",
+        )
 
     @app.get("/health")
     def health() -> dict:

@@ -1,0 +1,55 @@
+"""`siamdup dedupe` on 500,000 real questions (see corpus.py): wall time, peak memory, groups found.
+
+Runs the command exactly as a user would, in a child process, and reads its peak RSS from the OS.
+
+    python benchmarks/dedupe_scale.py --data ../shared/data/qqp
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import resource
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from corpus import DEFAULT_CACHE, build_corpus
+from machine import describe
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data", type=Path, default=Path("../shared/data/qqp"))
+    parser.add_argument("--size", type=int, default=500_000)
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
+    args = parser.parse_args()
+    print(describe())
+    corpus = build_corpus(args.data, args.size, args.cache)
+    out = args.cache / f"groups-{args.size}.csv"
+    command = ["siamdup", "dedupe", "--input", str(corpus), "--id-column", "id", "--out", str(out)]
+    print("$ " + " ".join(command))
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "siamdup", *command[1:]], check=True)
+    wall = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+    with open(out, newline="", encoding="utf-8") as f:
+        sizes = Counter({int(r["group"]): int(r["size"]) for r in csv.DictReader(f)})
+    by_size = Counter(sizes.values())
+    print(f"\n{args.size:,} questions: {wall:.1f}s wall, peak memory {peak_mb:,.0f} MB")
+    print(
+        f"{len(sizes):,} groups holding {sum(sizes.values()):,} questions; group sizes: "
+        + ", ".join(f"{n:,}×{s}" for s, n in sorted(by_size.items())[:6])
+        + f", ... largest {max(sizes.values()):,}"
+    )
+
+
+if __name__ == "__main__":
+    main()

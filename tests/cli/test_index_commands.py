@@ -107,10 +107,11 @@ def test_dedupe_writes_groups(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "1 groups holding 3 of 5 questions" in result.output
     rows = list(csv.DictReader(out.open()))
-    assert [(r["group"], r["size"], r["id"]) for r in rows] == [
-        ("1", "3", "1"),
-        ("1", "3", "3"),
-        ("1", "3", "4"),
+    # the centre first, then its duplicates by similarity: the case variant is identical to it
+    assert [(r["group"], r["size"], r["id"], r["similarity"]) for r in rows][:2] == [
+        ("1", "3", "1", "1.0000"),
+        ("1", "3", "4", "1.0000"),
     ]
+    assert rows[2]["id"] == "3" and 0 < float(rows[2]["similarity"]) < 1
     strict = run("dedupe", "--input", source, "--out", out, "--threshold", "0.99")
     assert strict.exit_code == 0 and "1 groups holding 2 of 5" in strict.output  # only the case variant

@@ -1,27 +1,33 @@
 import csv
-import itertools
 from pathlib import Path
 
 import numpy as np
 
 from siamdup import Siamese
-from siamdup.data.clusters import UnionFind
 from siamdup.index import dedupe
 from tests.conftest import synthetic_pairs
 
 
 def brute_force_groups(model: Siamese, texts: list[str], tau: float) -> list[list[int]]:
-    """Every pair compared in a plain loop, linked above τ, joined transitively."""
+    """Every pair compared in a plain loop; the question with most duplicates is the next centre."""
     vectors = model.encode(texts)
-    uf = UnionFind()
-    for i, j in itertools.combinations(range(len(texts)), 2):
-        uf.find(str(i)), uf.find(str(j))
-        if float(np.dot(vectors[i], vectors[j])) > tau:
-            uf.union(str(i), str(j))
-    groups: dict[str, list[int]] = {}
-    for i in range(len(texts)):
-        groups.setdefault(uf.find(str(i)), []).append(i)
-    return sorted((g for g in groups.values() if len(g) > 1), key=lambda g: (-len(g), g[0]))
+    n = len(texts)
+    duplicates = {i: [] for i in range(n)}
+    for i in range(n):
+        for j in range(n):
+            similarity = float(np.dot(vectors[i], vectors[j]))
+            if i != j and similarity > tau:
+                duplicates[i].append((similarity, j))
+    grouped: set[int] = set()
+    groups = []
+    for centre in sorted(range(n), key=lambda i: (-len(duplicates[i]), i)):
+        if centre in grouped:
+            continue
+        members = [j for _, j in sorted(duplicates[centre], key=lambda d: -d[0]) if j not in grouped]
+        if members:
+            groups.append([centre, *members])
+            grouped.update(groups[-1])
+    return sorted(groups, key=lambda g: -len(g))  # stable: ties keep the order they were made in
 
 
 def corpus() -> list[str]:
@@ -37,6 +43,10 @@ def test_exact_dedupe_with_all_neighbours_equals_brute_force(shipped_model: Siam
         assert result.groups == expected
         assert result.threshold == tau and result.n_questions == len(texts)
         assert result.n_grouped == sum(len(g) for g in expected)
+        for group, similarities in zip(result.groups, result.similarities, strict=True):
+            vectors = shipped_model.encode([texts[i] for i in group])
+            np.testing.assert_allclose(similarities, vectors @ vectors[0], atol=1e-5)
+            assert min(similarities) > tau  # every member is a duplicate of its centre
 
 
 def test_default_threshold_is_the_models_and_groups_make_sense(shipped_model: Siamese) -> None:
@@ -59,8 +69,9 @@ def test_write_csv(shipped_model: Siamese, tmp_path: Path) -> None:
     out = tmp_path / "groups.csv"
     result.write_csv(out, ["a", "b", "c"], texts)
     rows = list(csv.DictReader(out.open()))
+    similarity = f"{result.similarities[0][1]:.4f}"
     assert rows == [
-        {"group": "1", "size": "2", "id": "a", "text": texts[0]},
-        {"group": "1", "size": "2", "id": "c", "text": texts[2]},
+        {"group": "1", "size": "2", "id": "a", "text": texts[0], "similarity": "1.0000"},
+        {"group": "1", "size": "2", "id": "c", "text": texts[2], "similarity": similarity},
     ]
     assert not (tmp_path / "groups.csv.partial").exists()

@@ -182,10 +182,14 @@ def info_command(index_dir: IndexOption, model: ModelOption = None) -> None:
 @app.command("dedupe")
 def dedupe_command(
     input_path: InputOption,
-    out_file: Annotated[Path, typer.Option("--out", help="CSV to write: group,size,id,text.")],
+    out_file: Annotated[
+        Path,
+        typer.Option("--out", help="CSV to write: group,size,id,text,similarity (to the group's centre)."),
+    ],
     model: ModelOption = None,
     threshold: Annotated[
-        float | None, typer.Option(help="Link two questions above this similarity; default: the model's τ.")
+        float | None,
+        typer.Option(help="Duplicates are neighbours above this similarity; default: the model's τ."),
     ] = None,
     k: Annotated[int, typer.Option("-k", min=1, max=1000, help="Neighbours looked at per question.")] = 10,
     text_column: TextColumnOption = "text",
@@ -195,8 +199,9 @@ def dedupe_command(
 ) -> None:
     """Find every group of duplicates in a file of questions.
 
-    Each question is linked to those of its k nearest neighbours above τ; linked questions form a group
-    (transitively). Groups of two or more are written, largest first.
+    Each question looks at its k nearest neighbours; those above τ are its duplicates. The question with
+    the most duplicates becomes a group's centre and takes them all, then the next, so every member of a
+    group is a duplicate of its centre (the first row of the group).
     Example: siamdup dedupe --input questions.csv --id-column qid --out groups.csv
     """
     if kind not in KINDS:
@@ -212,6 +217,6 @@ def dedupe_command(
     largest = len(result.groups[0]) if result.groups else 0
     out.print(
         f"{len(result.groups):,} groups holding {result.n_grouped:,} of {result.n_questions:,} questions "
-        f"(largest {largest:,}; {result.n_links:,} links above τ = {result.threshold:.3f}) → {out_file}  "
+        f"(largest {largest:,}; {result.n_links:,} neighbour pairs above τ = {result.threshold:.3f}) → {out_file}  "
         f"[{time.perf_counter() - start:.1f}s, peak memory {peak_mb:,.0f} MB]"
     )

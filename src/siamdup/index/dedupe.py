@@ -1,8 +1,12 @@
-"""Groups of duplicates in a whole corpus: nearest neighbours above τ, joined transitively.
+"""Groups of duplicates in a whole corpus: each group is a central question and its duplicates.
 
-Every question is encoded once and indexed; each one asks for its k nearest neighbours; every pair
-with similarity above τ links two questions, and the connected components of those links are the
-groups. Linking is transitive (a ~ b and b ~ c put a and c together), as a forum merging threads does.
+Every question is encoded once and indexed, and asks for its k nearest neighbours; a neighbour above τ is
+a duplicate. Questions with the most duplicates become group centres first; a centre takes all of its
+duplicates not yet in a group (the community detection of sentence-transformers' fast clustering). Every
+member of a group is thus a duplicate of its centre.
+
+Joining duplicates transitively instead (a ~ b and b ~ c put a and c together) was measured and dropped:
+on 500,000 real questions at the shipped model's τ, the chains merge 389,000 of them into one group.
 """
 
 from __future__ import annotations
@@ -14,8 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from siamdup.index.duplicate_index import DuplicateIndex, Progress, encode
 from siamdup.model.siamese import Siamese
@@ -27,9 +29,10 @@ Phases = Callable[[str, int], Progress]  # (description, total) -> a callback ad
 
 @dataclass
 class DedupeResult:
-    """Groups of row numbers (into the input), largest first; singletons are left out."""
+    """Groups of row numbers (into the input), centre first; questions without a duplicate are left out."""
 
     groups: list[list[int]]
+    similarities: list[list[float]]  # of each member to its group's centre (1.0 for the centre)
     n_questions: int
     n_links: int  # neighbour pairs above τ
     threshold: float
@@ -39,15 +42,20 @@ class DedupeResult:
         return sum(len(g) for g in self.groups)
 
     def write_csv(self, path: str | Path, ids: Sequence[str], texts: Sequence[str]) -> None:
-        """Write `group,size,id,text` rows, written to a temporary file first so a crash leaves no half file."""
+        """Write `group,size,id,text,similarity` rows (similarity to the group's centre, its first row).
+
+        Written to a temporary file first, so a crash leaves no half-written CSV.
+        """
         path = Path(path)
         partial = path.with_name(path.name + ".partial")
         with open(partial, "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
-            writer.writerow(["group", "size", "id", "text"])
-            for number, group in enumerate(self.groups, start=1):
-                for row in group:
-                    writer.writerow([number, len(group), ids[row], texts[row]])
+            writer.writerow(["group", "size", "id", "text", "similarity"])
+            for number, (group, scores) in enumerate(
+                zip(self.groups, self.similarities, strict=True), start=1
+            ):
+                for row, score in zip(group, scores, strict=True):
+                    writer.writerow([number, len(group), ids[row], texts[row], f"{score:.4f}"])
             f.flush()
             os.fsync(f.fileno())
         os.replace(partial, path)
@@ -62,7 +70,7 @@ def dedupe(
     kind: str = "auto",
     phases: Phases | None = None,
 ) -> DedupeResult:
-    """Find groups of mutual duplicates among `texts` (τ defaults to the model's)."""
+    """Groups of duplicates among `texts`: centres and their neighbours above τ (default: the model's)."""
     tau = model.threshold if threshold is None else float(threshold)
     n = len(texts)
 
@@ -74,23 +82,53 @@ def dedupe(
     index.add([str(i) for i in range(n)], texts, vectors=vectors, progress=phase("indexing"))
 
     advance = phase("searching")
-    sources, targets = [], []
+    sources, targets, found = [], [], []
     for start in range(0, n, SEARCH_CHUNK):
         scores, rows = index.search(vectors[start : start + SEARCH_CHUNK], k + 1)  # +1: itself
         query_rows = np.arange(start, start + len(rows))[:, None]
         linked = (scores > tau) & (rows >= 0) & (rows != query_rows)
         sources.append(np.broadcast_to(query_rows, rows.shape)[linked])
         targets.append(rows[linked])
+        found.append(scores[linked])
         if advance:
             advance(len(rows))
-    source, target = np.concatenate(sources), np.concatenate(targets)
+    source, target, similarity = (np.concatenate(x) for x in (sources, targets, found))
 
-    graph = coo_matrix((np.ones(len(source), dtype=np.int8), (source, target)), shape=(n, n))
-    _, component = connected_components(graph, directed=False)
-    order = np.argsort(component, kind="stable")
-    boundaries = np.flatnonzero(np.diff(component[order])) + 1
-    groups = [g.tolist() for g in np.split(order, boundaries) if len(g) > 1]
-    groups.sort(key=lambda g: (-len(g), g[0]))
-    # A pair found from both ends is one link.
     n_links = len(np.unique(np.minimum(source, target) * n + np.maximum(source, target)))
-    return DedupeResult(groups=groups, n_questions=n, n_links=n_links, threshold=tau)
+    groups, similarities = _centre_groups(n, source, target, similarity)
+    return DedupeResult(groups, similarities, n_questions=n, n_links=n_links, threshold=tau)
+
+
+def _centre_groups(
+    n: int, source: np.ndarray, target: np.ndarray, scores: np.ndarray
+) -> tuple[list[list[int]], list[list[float]]]:
+    """Greedy groups: the question with the most free duplicates is the next centre, and takes them all."""
+    degree = np.bincount(source, minlength=n)
+    order = np.lexsort((-scores, source))  # by question, then its duplicates most similar first
+    source, target, scores = source[order], target[order], scores[order]
+    starts = np.searchsorted(source, np.arange(n + 1))
+    grouped = np.zeros(n, dtype=bool)
+    groups: list[list[int]] = []
+    similarities: list[list[float]] = []
+    for centre in np.argsort(-degree, kind="stable").tolist():
+        if degree[centre] == 0:
+            break
+        if grouped[centre]:
+            continue
+        members = [
+            (j, s)
+            for j, s in zip(
+                target[starts[centre] : starts[centre + 1]].tolist(),
+                scores[starts[centre] : starts[centre + 1]].tolist(),
+                strict=True,
+            )
+            if not grouped[j]
+        ]
+        if not members:
+            continue
+        group = [centre] + [j for j, _ in members]
+        grouped[group] = True
+        groups.append(group)
+        similarities.append([1.0] + [s for _, s in members])
+    largest_first = sorted(range(len(groups)), key=lambda g: -len(groups[g]))
+    return [groups[g] for g in largest_first], [similarities[g] for g in largest_first]

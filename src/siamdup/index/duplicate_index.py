@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -149,7 +150,7 @@ class DuplicateIndex:
         if len(ids) != len(texts):
             raise IndexUpdateError(f"add() got {len(ids)} ids for {len(texts)} texts")
         taken = [i for i in ids if i in self._row_of]
-        repeated = sorted({i for i in ids if ids.count(i) > 1}) if len(set(ids)) < len(ids) else []
+        repeated = [i for i, n in Counter(ids).items() if n > 1]
         if taken or repeated:
             shown = ", ".join(repr(i) for i in (taken or repeated)[:5])
             what = "already stored" if taken else "repeated in this batch"

@@ -124,6 +124,7 @@ def create_app(model: Siamese, index: DuplicateIndex | None = None, token: str |
     app.openapi_version = "3.0.3"  # what the bundled Swagger UI 4 renders; the schema needs nothing newer
     app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
     lock = threading.Lock()  # FAISS must not search while questions are being added
+    fingerprint = model.fingerprint()
     bearer = HTTPBearer(auto_error=False)
 
     def need_index() -> DuplicateIndex:
@@ -169,7 +170,7 @@ def create_app(model: Siamese, index: DuplicateIndex | None = None, token: str |
         return {
             "status": "ok",
             "version": __version__,
-            "model": model.fingerprint(),
+            "model": fingerprint,
             "threshold": model.threshold,
             "index": None if index is None else {"questions": len(index), "search": index.search_kind},
             "adding_enabled": token is not None and index is not None,

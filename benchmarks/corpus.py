@@ -147,14 +147,19 @@ def read_corpus(path: Path) -> tuple[list[str], list[str], Counter[str]]:
     return ids, texts, sources
 
 
-def main() -> None:
+def corpus_parser(description: str | None) -> argparse.ArgumentParser:
+    """The options every scale benchmark takes: where the data is, how many texts, the cache folder."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--data", type=Path, default=Path("../shared/data/qqp"))
-    parser.add_argument("--size", type=int, default=500_000)
-    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
-    args = parser.parse_args()
+    parser.add_argument("--size", type=int, default=500_000, help="how many texts")
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="where the corpus is kept")
+    return parser
+
+
+def main() -> None:
+    args = corpus_parser(__doc__).parse_args()
     path = build_corpus(args.data, args.size, args.cache)
     _, _, sources = read_corpus(path)
     print(f"{path}: {sum(sources.values()):,} texts ({', '.join(f'{n:,} {s}' for s, n in sources.items())})")

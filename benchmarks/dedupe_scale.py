@@ -7,7 +7,6 @@ Runs the command exactly as a user would, in a child process, and reads its peak
 
 from __future__ import annotations
 
-import argparse
 import csv
 import resource
 import subprocess
@@ -18,17 +17,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpus import DEFAULT_CACHE, build_corpus
+from corpus import build_corpus, corpus_parser
 from machine import describe
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--data", type=Path, default=Path("../shared/data/qqp"))
-    parser.add_argument("--size", type=int, default=500_000)
-    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
+    parser = corpus_parser(__doc__)
     args = parser.parse_args()
     print(describe())
     corpus = build_corpus(args.data, args.size, args.cache)

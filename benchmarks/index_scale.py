@@ -9,7 +9,6 @@ query-time beam widths (efSearch). The queries are 1,000 real QQP questions held
 
 from __future__ import annotations
 
-import argparse
 import random
 import resource
 import shutil
@@ -23,7 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpus import DEFAULT_CACHE, build_corpus, read_corpus
+from corpus import build_corpus, corpus_parser, read_corpus
 from machine import describe
 
 from siamdup import Siamese
@@ -37,17 +36,12 @@ def percentiles(seconds: list[float]) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--data", type=Path, default=Path("../shared/data/qqp"))
+    parser = corpus_parser(__doc__)
     parser.add_argument("--model", type=Path, default=None, help="default: the shipped model")
-    parser.add_argument("--size", type=int, default=500_000, help="questions in the index")
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--ef-search", type=int, nargs="+", default=[32, 64, 128, 256])
     parser.add_argument("--m", type=int, default=HNSWSettings.m, help="HNSW links per node")
     parser.add_argument("--ef-construction", type=int, default=HNSWSettings.ef_construction)
-    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     args = parser.parse_args()
 
     print(describe())

@@ -120,15 +120,11 @@ def read_pairs(
                 pairs.append(result)
             else:
                 report.skipped[result] += 1
-    except (OSError, EOFError, zlib.error) as exc:
-        # gzip reports corrupt or truncated archives only once reading reaches the damage.
-        raise DataError(f"{path_str}: cannot read file: {exc}") from exc
-    except csv.Error as exc:
-        raise DataError(f"{path_str}: malformed {format} data: {exc}") from exc
+    except (OSError, EOFError, zlib.error, csv.Error) as exc:
+        raise _read_error(path_str, format, exc) from exc
     report.n_kept = len(pairs)
     if not pairs:
-        why = _reasons_text(report.skipped) if report.skipped else "empty file"
-        raise DataError(f"{path_str}: no usable question pair in {_plural(report.n_rows, 'row')} ({why})")
+        raise _nothing_usable(report, "question pair")
     return pairs, report
 
 
@@ -143,6 +139,18 @@ class _Columns:
     label: str | None
     qid1: str | None
     qid2: str | None
+
+
+def _read_error(path: str, fmt: str, exc: Exception) -> DataError:
+    # gzip reports corrupt or truncated archives only once reading reaches the damage.
+    if isinstance(exc, csv.Error):
+        return DataError(f"{path}: malformed {fmt} data: {exc}")
+    return DataError(f"{path}: cannot read file: {exc}")
+
+
+def _nothing_usable(report: ReadReport, what: str) -> DataError:
+    why = _reasons_text(report.skipped) if report.skipped else "empty file"
+    return DataError(f"{report.path}: no usable {what} in {_plural(report.n_rows, 'row')} ({why})")
 
 
 def _plural(n: int, word: str) -> str:

@@ -23,9 +23,9 @@ from siamdup.data.readers import (
     _extension,
     _first_line,
     _normalise_header,
+    _nothing_usable,
     _open_text,
-    _plural,
-    _reasons_text,
+    _read_error,
 )
 
 __all__ = ["TEXT_FORMATS", "read_texts"]
@@ -82,14 +82,11 @@ def read_texts(
             seen.add(qid)
             ids.append(qid)
             texts.append(text.strip())
-    except (OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"{path_str}: cannot read file: {exc}") from exc
-    except csv.Error as exc:
-        raise DataError(f"{path_str}: malformed {format} data: {exc}") from exc
+    except (OSError, EOFError, zlib.error, csv.Error) as exc:
+        raise _read_error(path_str, format, exc) from exc
     report.n_kept = len(texts)
     if not texts:
-        why = _reasons_text(report.skipped) if report.skipped else "empty file"
-        raise DataError(f"{path_str}: no usable question in {_plural(report.n_rows, 'row')} ({why})")
+        raise _nothing_usable(report, "question")
     return ids, texts, report
 
 

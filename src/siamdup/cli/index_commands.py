@@ -15,7 +15,7 @@ from siamdup.cli.common import ModelOption, app, err, fail, load_model, out, pro
 from siamdup.data.readers import DataError
 from siamdup.data.texts import TEXT_FORMATS, read_texts
 from siamdup.index import DuplicateIndex, IndexLoadError, IndexUpdateError, dedupe
-from siamdup.index.duplicate_index import KINDS
+from siamdup.index.duplicate_index import KINDS, encode
 
 index_app = typer.Typer(
     help="Store questions once, then find the duplicates of a new question among them (no retraining).",
@@ -53,6 +53,13 @@ def _read(path: Path, text_column: str, id_column: str | None, format: str) -> t
         raise fail(str(e)) from None
     err.print(report.summary())
     return ids, texts
+
+
+def _add(index: DuplicateIndex, ids: list[str], texts: list[str]) -> None:
+    """Encode and store, with a progress bar for each step."""
+    with progress_phases() as phase:
+        vectors = encode(index.model, texts, phase("encoding", len(texts)))
+        index.add(ids, texts, vectors=vectors, progress=phase("indexing", len(texts)))
 
 
 def _open(index: Path, model: Path | None) -> DuplicateIndex:
@@ -96,8 +103,7 @@ def build_command(
     ids, texts = _read(input_path, text_column, id_column, format)
     start = time.perf_counter()
     index = DuplicateIndex(siamese, kind=kind)
-    with progress_phases() as phase:
-        index.add(ids, texts, progress=phase("indexing", len(texts)))
+    _add(index, ids, texts)
     index.save(out_dir)
     out.print(
         f"indexed {len(index):,} questions ({index.search_kind} search) in {time.perf_counter() - start:.1f}s "
@@ -122,8 +128,7 @@ def add_command(
     index = _open(index_dir, model)
     ids, texts = _read(input_path, text_column, id_column, format)
     try:
-        with progress_phases() as phase:
-            index.add(ids, texts, progress=phase("indexing", len(texts)))
+        _add(index, ids, texts)
     except IndexUpdateError as e:
         raise fail(f"{e}; nothing was added") from None
     index.save()

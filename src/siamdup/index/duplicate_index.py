@@ -125,9 +125,6 @@ class DuplicateIndex:
             **({"hnsw": asdict(self.hnsw)} if self.search_kind == "hnsw" else {}),
         }
 
-    def text_of(self, qid: str) -> str:
-        return self._texts[self._row_of[qid]]  # type: ignore[return-value]
-
     # -- changes ----------------------------------------------------------------------------------
 
     def add(
@@ -141,6 +138,7 @@ class DuplicateIndex:
     ) -> None:
         """Store new questions. `vectors`: precomputed by this model (else they are encoded here).
 
+        `progress` is advanced as vectors enter FAISS (encode with `encode()` to follow encoding too).
         `journal=True` also appends the change to the index directory's journal before applying it,
         so it survives a restart without a full save. Raises `IndexUpdateError` and changes nothing
         when an id is repeated or already stored, or a text is empty.
@@ -158,7 +156,7 @@ class DuplicateIndex:
         if any(not t.strip() for t in texts):
             raise IndexUpdateError("empty question text")
         if vectors is None:
-            vectors = encode(self.model, texts, progress)
+            vectors = encode(self.model, texts)
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.shape != (len(ids), self.model.dim):
             raise IndexUpdateError(
@@ -216,9 +214,6 @@ class DuplicateIndex:
             for s, r in zip(scores.tolist(), rows.tolist(), strict=True)
             if r >= 0 and self._ids[r] is not None
         ]
-
-    def id_of_row(self, row: int) -> str | None:
-        return self._ids[row]
 
     # -- persistence ------------------------------------------------------------------------------
 

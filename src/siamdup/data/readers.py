@@ -344,21 +344,8 @@ def _partition_rows(path: str, require_label: bool) -> Iterator[Pair | str]:
 
 def _jsonl_rows(path: str, columns: _Columns, require_label: bool) -> Iterator[Pair | str]:
     """Lines of a JSON-lines file; one JSON object per line."""
-    objects: list[dict[str, Any] | None] = []
-    keys: set[str] = set()
-    with _open_text(path) as f:
-        for line in f:
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except ValueError:
-                obj = None
-            if isinstance(obj, dict):
-                keys.update(obj)
-                objects.append(obj)
-            else:
-                objects.append(None)
+    objects = list(_json_objects(path))
+    keys = {key for obj in objects if obj is not None for key in obj}
 
     q1_name = columns.question1 or "question1"
     q2_name = columns.question2 or "question2"
@@ -395,6 +382,19 @@ def _jsonl_rows(path: str, columns: _Columns, require_label: bool) -> Iterator[P
             yield "bad json"
             continue
         yield _build_pair(*values, require_label=require_label)
+
+
+def _json_objects(path: str) -> Iterator[dict[str, Any] | None]:
+    """Each non-blank line of a JSON-lines file as an object, or None where it is not a JSON object."""
+    with _open_text(path) as f:
+        for line in f:
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                obj = None
+            yield obj if isinstance(obj, dict) else None
 
 
 def _parse_label(value: Any) -> int | None:

@@ -8,7 +8,6 @@ column each question's id is its row number. Bad rows are skipped and counted by
 from __future__ import annotations
 
 import csv
-import json
 import os
 import zlib
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from siamdup.data.readers import (
     _delimiter,
     _extension,
     _first_line,
+    _json_objects,
     _normalise_header,
     _nothing_usable,
     _open_text,
@@ -136,19 +136,12 @@ def _table_rows(path: str, fmt: str, text_column: str, id_column: str | None) ->
 
 
 def _jsonl_rows(path: str, text_column: str, id_column: str | None) -> Iterator[tuple[Any, Any]]:
-    with _open_text(path) as f:
-        for line in f:
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except ValueError:
-                obj = None
-            if not isinstance(obj, dict):
-                yield None, _BAD_JSON
-                continue
-            qid = obj.get(id_column) if id_column is not None else None
-            if id_column is not None and qid is None:
-                yield None, None  # counted as a missing field
-                continue
-            yield qid, obj.get(text_column)
+    for obj in _json_objects(path):
+        if obj is None:
+            yield None, _BAD_JSON
+            continue
+        qid = obj.get(id_column) if id_column is not None else None
+        if id_column is not None and qid is None:
+            yield None, None  # counted as a missing field
+            continue
+        yield qid, obj.get(text_column)

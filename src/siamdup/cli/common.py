@@ -18,6 +18,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from siamdup.index import DuplicateIndex, IndexLoadError
 from siamdup.model.siamese import ModelLoadError, Siamese
 
 app = typer.Typer(
@@ -48,6 +49,20 @@ def load_model(model: Path | None) -> Siamese:
         return Siamese.load(model)
     except ModelLoadError as e:
         raise fail(str(e)) from None
+
+
+def load_index(path: Path, model: Siamese | None) -> DuplicateIndex:
+    """Load an index (with its recorded model when `model` is None); say what its journal replayed."""
+    try:
+        index = DuplicateIndex.load(path, model)
+    except IndexLoadError as e:
+        raise fail(str(e)) from None
+    if index.replayed or index.journal_damaged:
+        damaged = (
+            f"; {index.journal_damaged} damaged journal line(s) skipped" if index.journal_damaged else ""
+        )
+        err.print(f"replayed {index.replayed:,} journalled change(s) since the last save{damaged}")
+    return index
 
 
 @contextmanager

@@ -11,10 +11,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from siamdup.cli.common import ModelOption, app, err, fail, load_model, out, progress_phases
+from siamdup.cli.common import ModelOption, app, err, fail, load_index, load_model, out, progress_phases
 from siamdup.data.readers import DataError
 from siamdup.data.texts import TEXT_FORMATS, read_texts
-from siamdup.index import DuplicateIndex, IndexLoadError, IndexUpdateError, dedupe
+from siamdup.index import DuplicateIndex, IndexUpdateError, dedupe
 from siamdup.index.duplicate_index import KINDS, encode
 
 index_app = typer.Typer(
@@ -63,21 +63,7 @@ def _add(index: DuplicateIndex, ids: list[str], texts: list[str]) -> None:
 
 
 def _open(index: Path, model: Path | None) -> DuplicateIndex:
-    siamese = load_model(model) if model is not None else None
-    try:
-        loaded = DuplicateIndex.load(index, siamese)
-    except IndexLoadError as e:
-        raise fail(str(e)) from None
-    if loaded.replayed or loaded.journal_damaged:
-        err.print(
-            f"replayed {loaded.replayed:,} journalled change(s) since the last save"
-            + (
-                f"; {loaded.journal_damaged} damaged journal line(s) skipped"
-                if loaded.journal_damaged
-                else ""
-            )
-        )
-    return loaded
+    return load_index(index, load_model(model) if model is not None else None)
 
 
 @index_app.command("build")

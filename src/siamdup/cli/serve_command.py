@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from siamdup.cli.common import ModelOption, app, err, fail, load_model
-from siamdup.index import DuplicateIndex, IndexLoadError
+from siamdup.cli.common import ModelOption, app, err, fail, load_index, load_model
+from siamdup.index import DuplicateIndex
 
 
 @app.command("serve")
@@ -42,19 +42,14 @@ def serve_command(
     siamese = load_model(model)
     store = None
     if index is not None:
-        try:
-            if (index / "manifest.json").exists():
-                store = DuplicateIndex.load(index, siamese)
-            elif index.exists() and any(index.iterdir()):
-                raise fail(f"{index} exists but is not a siamdup index")
-            else:
-                store = DuplicateIndex(siamese)
-                store.save(index)
-                err.print(f"created an empty index at {index}")
-        except IndexLoadError as e:
-            raise fail(str(e)) from None
-        if store.replayed:
-            err.print(f"replayed {store.replayed:,} journalled change(s) since the last save")
+        if (index / "manifest.json").exists():
+            store = load_index(index, siamese)
+        elif index.exists() and any(index.iterdir()):
+            raise fail(f"{index} exists but is not a siamdup index")
+        else:
+            store = DuplicateIndex(siamese)
+            store.save(index)
+            err.print(f"created an empty index at {index}")
     err.print(
         f"serving on http://{host}:{port}/  (API docs: /docs; adding questions {'on' if token else 'off'})"
     )

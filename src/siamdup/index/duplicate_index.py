@@ -44,7 +44,6 @@ FORMAT_VERSION = 1
 KINDS = ("auto", "exact", "hnsw")
 EXACT_MAX = 50_000  # "auto" searches exactly up to this many rows (~1 ms a query), with HNSW above
 ENCODE_CHUNK = 8192  # questions encoded between two progress updates
-FILES = ("manifest.json", "vectors.faiss", "entries.jsonl")
 JOURNAL = "journal.jsonl"
 
 Progress = Callable[[int], None]  # called with the number of questions just processed
@@ -72,10 +71,9 @@ class Match:
 class HNSWSettings:
     """HNSW graph settings: links per node, build-time and query-time beam widths."""
 
+    # With these, recall@10 against exact search is 0.99 on 500k questions (benchmarks/index_scale.py).
     m: int = 32
-    ef_construction: int = (
-        200  # with ef_search 128: recall@10 0.99 on 500k questions (benchmarks/index_scale.py)
-    )
+    ef_construction: int = 200
     ef_search: int = 128
 
 
@@ -286,16 +284,15 @@ class DuplicateIndex:
                 )
         if model is None:
             model = _load_recorded_model(directory, manifest["model"]["path"], device)
+        index = cls(model, kind=manifest["kind"], hnsw=HNSWSettings(**manifest["hnsw"]))
         built_with = manifest["model"]["fingerprint"]
-        if model.dim != manifest["dim"] or model.fingerprint() != built_with:
+        if model.dim != manifest["dim"] or index._fingerprint != built_with:
             raise IndexLoadError(
                 f"{directory} was built with another model (fingerprint {built_with}, {manifest['dim']} "
                 f"dimensions; recorded path {manifest['model']['path'] or 'the shipped model'}), not the one "
-                f"given (fingerprint {model.fingerprint()}, {model.dim} dimensions): its vectors would not be "
+                f"given (fingerprint {index._fingerprint}, {model.dim} dimensions): its vectors would not be "
                 "comparable. Load it with its own model, or rebuild it with `siamdup index build`."
             )
-
-        index = cls(model, kind=manifest["kind"], hnsw=HNSWSettings(**manifest["hnsw"]))
         try:
             index._faiss = faiss.read_index(str(directory / "vectors.faiss"))
         except RuntimeError as e:

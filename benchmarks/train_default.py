@@ -33,6 +33,9 @@ def main() -> None:
     parser.add_argument("--recipe", default="default")
     parser.add_argument("--max-minutes", type=float, default=None, help="override the recipe's time budget")
     parser.add_argument(
+        "--target", type=float, default=0.80, help="report the wall time to first reach this dev accuracy"
+    )
+    parser.add_argument(
         "--ship", action="store_true", help="copy the model into the package with its model card"
     )
     args = parser.parse_args()
@@ -43,8 +46,22 @@ def main() -> None:
     console = Console(stderr=True)
     console.print(f"machine: {describe()}")
     start = time.perf_counter()
-    metrics = train(args.data / "train.tsv.gz", args.data / "dev.tsv", args.out, config, console=console)
+    walls: list[tuple[int, float, float]] = []  # (epoch, dev accuracy, wall seconds since start)
+
+    def on_epoch(record: dict) -> None:
+        walls.append((record["epoch"], record["dev_accuracy"], time.perf_counter() - start))
+
+    metrics = train(
+        args.data / "train.tsv.gz",
+        args.data / "dev.tsv",
+        args.out,
+        config,
+        overwrite=True,
+        console=console,
+        on_epoch=on_epoch,
+    )
     wall = time.perf_counter() - start
+    reached = next(((e, w) for e, acc, w in walls if acc >= args.target), None)
 
     dev, run = metrics["dev"], metrics["train"]
     size_mb = (args.out / "model.safetensors").stat().st_size / 2**20
@@ -58,6 +75,14 @@ def main() -> None:
         f"training              {run['pairs_per_s']:,.0f} pairs/s, {run['seconds'] / 60:.1f} min (wall {wall / 60:.1f} min)"
     )
     print(f"peak memory (RSS)     {metrics['peak_memory_mb']:,.0f} MB")
+    if reached:
+        print(
+            f"time to {args.target:.2f} dev    {reached[1] / 60:.1f} min wall (epoch {reached[0]}; start to its dev check)"
+        )
+    else:
+        print(f"time to {args.target:.2f} dev    not reached")
+    for epoch, acc, w in walls:
+        print(f"  epoch {epoch:2d}  dev accuracy {acc:.4f}  at {w / 60:5.1f} min wall")
     print(f"model size            {size_mb:.1f} MB")
     if args.ship:
         ship(args.out, args.recipe, " ".join(["python", *sys.argv]), metrics, describe(), wall)

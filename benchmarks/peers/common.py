@@ -1,0 +1,55 @@
+"""What the peer scripts share: reading the token ids siamdup wrote, timing, printing one JSON result.
+
+The peers run in their own virtual environments, so this file imports nothing from siamdup.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+from collections.abc import Callable
+
+
+def parse_args(description: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("ids", help="the JSON file of token ids written by benchmarks/speed.py")
+    parser.add_argument("--steps", type=int, default=60, help="timed training steps")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed steps first (compilation, caches)")
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--d-model", type=int, default=128)
+    return parser.parse_args()
+
+
+def read_ids(path: str) -> dict:
+    """{"vocab_size": V, "q1": [[ids]], "q2": [[ids]] (duplicate pairs), "encode": [[ids]]}."""
+    with open(path) as f:
+        return json.load(f)
+
+
+def batches(q1: list, q2: list, batch_size: int, n: int) -> list[tuple[list, list]]:
+    """The first n batches of pairs, in file order (the same batches for every implementation)."""
+    out = []
+    for b in range(n):
+        start = (b * batch_size) % (len(q1) - batch_size)
+        out.append((q1[start : start + batch_size], q2[start : start + batch_size]))
+    return out
+
+
+def single_latency_ms(encode_one: Callable[[int], object], n: int = 300) -> float:
+    """Median milliseconds to encode one question (questions 0..n-1, after a warm-up pass)."""
+    for i in range(20):
+        encode_one(i)
+    times = []
+    for i in range(n):
+        start = time.perf_counter()
+        encode_one(i)
+        times.append(time.perf_counter() - start)
+    times.sort()
+    return 1000 * times[len(times) // 2]
+
+
+def report(result: dict) -> None:
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))

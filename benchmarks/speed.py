@@ -1,0 +1,210 @@
+"""Training and encoding speed: siamdup against the course's Trax implementation and sentence-transformers.
+
+    python benchmarks/speed.py --data ../shared/data/qqp [--with-peers]
+
+All three train the same network (d_model 128: Embedding -> one LSTM layer -> mean -> normalise) with batches
+of 256 QQP duplicate pairs, on the same token ids (siamdup's tokenizer, fitted on the shared train file).
+- siamdup: `siamdup.train.train` with the `reference` recipe (the course's mined triplet loss), one whole
+  epoch, so the figure includes everything a user's run does (batching, the progress bar);
+- Trax 1.4.1: the course's notebook code (`benchmarks/peers/trax_siamese.py`);
+- sentence-transformers: WordEmbeddings + LSTM + Pooling + Normalize with MultipleNegativesRankingLoss
+  (`benchmarks/peers/st_siamese.py`).
+`--with-peers` installs each peer into its own virtual environment under the cache folder (once) and runs
+it there. Encoding is timed on the distinct dev questions in batches of 512, and one question at a time.
+siamdup encodes from raw text (its tokenizer included); the peers get the token ids ready-made.
+
+The FLOP estimate counts real tokens only: an LSTM layer costs 2·4·H·(E+H) per token and direction
+forward, and training about three times that. It is set against the fp32 matrix-multiply peak measured
+in the same run (best of several 2048 x 2048 products, all threads).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import tempfile
+import time
+import venv
+from pathlib import Path
+
+import numpy as np
+import torch
+from corpus import DEFAULT_CACHE
+from machine import describe
+from rich.console import Console
+
+from siamdup import Siamese
+from siamdup.data.readers import read_pairs
+from siamdup.recipes import recipe_config
+from siamdup.tokenizer import Tokenizer
+from siamdup.train import train
+
+PEERS_DIR = Path(__file__).resolve().parent / "peers"
+PEERS = {
+    # name: (script, pip requirements). torch is pinned first so sentence-transformers keeps the CPU build.
+    "Trax": ("trax_siamese.py", [["trax==1.4.1"]]),
+    "sentence-transformers": ("st_siamese.py", [["torch==2.13.0"], ["sentence-transformers==6.2.0"]]),
+}
+
+
+def matmul_peak_gflops(n: int = 2048, repeats: int = 10) -> float:
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    for _ in range(3):
+        a @ b
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best / 1e9
+
+
+def lstm_forward_flops_per_token(d_model: int, num_layers: int, bidirectional: bool) -> float:
+    """2·4·H·(E+H) per direction and layer: the four gates' input and recurrent products."""
+    directions = 2 if bidirectional else 1
+    hidden = d_model // directions
+    flops = 0.0
+    for layer in range(num_layers):
+        inputs = d_model if layer == 0 else hidden * directions
+        flops += directions * 2 * 4 * hidden * (inputs + hidden)
+    return flops
+
+
+def write_ids(data: Path, out: Path, seed: int = 0) -> dict:
+    """Token ids of the train duplicates (shuffled once) and of the distinct dev questions, for the peers."""
+    pairs, _ = read_pairs(data / "train.tsv.gz")
+    tokenizer = Tokenizer.train([q for p in pairs for q in (p.question1, p.question2)])
+    dups = [p for p in pairs if p.label == 1]
+    random.Random(seed).shuffle(dups)
+    dev, _ = read_pairs(data / "dev.tsv")
+    questions = list(dict.fromkeys(q for p in dev for q in (p.question1, p.question2)))
+    ids = {
+        "vocab_size": tokenizer.vocab_size,
+        "q1": tokenizer.tokenize([p.question1 for p in dups]),
+        "q2": tokenizer.tokenize([p.question2 for p in dups]),
+        "encode": tokenizer.tokenize(questions),
+    }
+    out.write_text(json.dumps(ids))
+    return {
+        "questions": questions,
+        "tokens_per_pair": np.mean([len(a) + len(b) for a, b in zip(ids["q1"], ids["q2"], strict=True)]),
+        "encode_tokens": sum(map(len, ids["encode"])),
+    }
+
+
+def encode_speed(model: Siamese, questions: list[str]) -> tuple[float, float]:
+    """Questions per second in batches of 512, and the median milliseconds for one question."""
+    model.encode(questions[:2048])
+    start = time.perf_counter()
+    model.encode(questions, batch_size=512)
+    per_s = len(questions) / (time.perf_counter() - start)
+    times = []
+    for q in questions[:500]:
+        start = time.perf_counter()
+        model.encode([q])
+        times.append(time.perf_counter() - start)
+    return per_s, 1000 * float(np.median(times))
+
+
+def siamdup_run(data: Path, questions: list[str], console: Console) -> dict:
+    config = recipe_config("reference")
+    config.epochs = 1
+    with tempfile.TemporaryDirectory() as out:
+        metrics = train(data / "train.tsv.gz", data / "dev.tsv", out, config, console=console)
+        model = Siamese.load(out)
+    encode_per_s, single_ms = encode_speed(model, questions)
+    return {
+        "name": f"siamdup (torch {torch.__version__})",
+        "train_pairs_per_s": metrics["train"]["pairs_per_s"],
+        "encode_per_s": encode_per_s,
+        "single_ms": single_ms,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def peer_python(name: str, cache: Path, console: Console) -> Path:
+    """The peer's virtual environment, created and filled on first use."""
+    env = cache / "peers" / name.lower()
+    python = env / "bin" / "python"
+    marker = env / ".installed"
+    if not marker.exists():
+        console.print(f"installing {name} into {env} (once; several minutes)")
+        venv.create(env, with_pip=True, clear=True)
+        for requirements in PEERS[name][1]:
+            subprocess.run([str(python), "-m", "pip", "install", "-q", *requirements], check=True)
+        marker.touch()
+    return python
+
+
+def peer_run(name: str, ids: Path, cache: Path, steps: int, console: Console) -> dict:
+    python = peer_python(name, cache, console)
+    console.print(f"running {name}")
+    done = subprocess.run(
+        [str(python), PEERS[name][0], str(ids), "--steps", str(steps)],
+        cwd=PEERS_DIR,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        console.print(done.stderr[-3000:])
+        raise SystemExit(f"{name} failed (exit {done.returncode})")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data", type=Path, default=Path("../shared/data/qqp"), help="folder with train.tsv.gz, dev.tsv"
+    )
+    parser.add_argument("--with-peers", action="store_true", help="also run Trax and sentence-transformers")
+    parser.add_argument("--peer-steps", type=int, default=60, help="timed training steps for each peer")
+    parser.add_argument(
+        "--cache", type=Path, default=DEFAULT_CACHE, help="where the peers' environments live"
+    )
+    args = parser.parse_args()
+    console = Console(stderr=True)
+    args.cache.mkdir(parents=True, exist_ok=True)
+
+    peak = matmul_peak_gflops()
+    ids_path = args.cache / "speed-ids.json"
+    facts = write_ids(args.data, ids_path)
+    rows = [siamdup_run(args.data, facts["questions"], console)]
+    if args.with_peers:
+        rows += [peer_run(name, ids_path, args.cache, args.peer_steps, console) for name in PEERS]
+
+    ours = rows[0]
+    fwd = lstm_forward_flops_per_token(128, 1, False)
+    train_gflops = ours["train_pairs_per_s"] * facts["tokens_per_pair"] * 3 * fwd / 1e9
+    encode_gflops = ours["encode_per_s"] * facts["encode_tokens"] / len(facts["questions"]) * fwd / 1e9
+    print(f"machine: {describe()}")
+    print(f"fp32 matmul peak (2048 x 2048, measured now): {peak:,.0f} GFLOP/s")
+    print("network: Embedding(128) -> LSTM(128) -> mean -> normalise; batches of 256 duplicate pairs\n")
+    print(f"| {'implementation':<42} | train pairs/s | encode q/s (batch 512) | one question | peak RSS |")
+    print(f"|{'-' * 44}|--------------:|-----------------------:|-------------:|---------:|")
+    for r in rows:
+        print(
+            f"| {r['name']:<42} | {r['train_pairs_per_s']:>13,.0f} | {r['encode_per_s']:>22,.0f} | "
+            f"{r['single_ms']:>9.2f} ms | {r['peak_rss_mb']:>5,.0f} MB |"
+        )
+    for r in rows[1:]:
+        print(
+            f"siamdup / {r['name'].split(' (')[0]}: training {ours['train_pairs_per_s'] / r['train_pairs_per_s']:.1f}x, "
+            f"encoding {ours['encode_per_s'] / r['encode_per_s']:.1f}x, one question "
+            f"{r['single_ms'] / ours['single_ms']:.1f}x faster"
+        )
+    print(
+        f"\nsiamdup training: {facts['tokens_per_pair']:.1f} real tokens per pair, {fwd * 3 / 1e3:.0f} kFLOP per token "
+        f"-> {train_gflops:.1f} GFLOP/s = {100 * train_gflops / peak:.0f}% of the matmul peak"
+    )
+    print(
+        f"siamdup encoding: {encode_gflops:.1f} GFLOP/s = {100 * encode_gflops / peak:.0f}% of the matmul peak"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -37,17 +37,16 @@ def batches(q1: list, q2: list, batch_size: int, n: int) -> list[tuple[list, lis
     return out
 
 
-def single_latency_ms(encode_one: Callable[[int], object], n: int = 300) -> float:
-    """Median milliseconds to encode one question (questions 0..n-1, after a warm-up pass)."""
-    for i in range(20):
-        encode_one(i)
+def median_ms(fn: Callable[[object], object], items: list) -> float:
+    """Median milliseconds of fn(item) over the items, after a warm-up on the first 20."""
+    for item in items[:20]:
+        fn(item)
     times = []
-    for i in range(n):
+    for item in items:
         start = time.perf_counter()
-        encode_one(i)
+        fn(item)
         times.append(time.perf_counter() - start)
-    times.sort()
-    return 1000 * times[len(times) // 2]
+    return 1000 * sorted(times)[len(times) // 2]
 
 
 def report(result: dict) -> None:

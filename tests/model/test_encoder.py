@@ -1,7 +1,15 @@
+import itertools
+
 import pytest
 import torch
 
-from siamdup.model.encoder import EncoderConfig, LSTMEncoder
+from siamdup.model.encoder import (
+    MAX_BUCKETS,
+    EncoderConfig,
+    LSTMEncoder,
+    length_buckets,
+    reverse_padded,
+)
 
 
 def encoder(**kw) -> LSTMEncoder:
@@ -76,3 +84,25 @@ def test_bucketed_batch_matches_each_question_alone(bidirectional: bool, num_lay
     (slow * weights).sum().backward()
     assert torch.allclose(fast, slow, atol=1e-5)
     assert torch.allclose(fast_grad, enc.lstm.weight_hh_l0.grad, atol=1e-4)
+
+
+def test_reverse_padded_reverses_only_the_real_positions() -> None:
+    x = torch.arange(2 * 5).reshape(2, 5, 1).float()
+    lengths = torch.tensor([3, 5])
+    out = reverse_padded(x, lengths)
+    expected = []
+    for row, n in enumerate(lengths.tolist()):  # the slow way, row by row
+        real = x[row, :n].flip(0)
+        expected.append(torch.cat([real, x[row, n:]]))
+    assert torch.equal(out, torch.stack(expected))
+    assert torch.equal(reverse_padded(out, lengths), x)  # its own inverse
+
+
+@pytest.mark.parametrize("rows", [1, 63, 64, 200, 5000])
+def test_length_buckets_cover_every_row_once_in_length_order(rows: int) -> None:
+    lengths = torch.randint(1, 40, (rows,), generator=torch.Generator().manual_seed(rows))
+    buckets = length_buckets(lengths)
+    assert 1 <= len(buckets) <= MAX_BUCKETS
+    assert sorted(torch.cat(buckets).tolist()) == list(range(rows))
+    for first, second in itertools.pairwise(buckets):
+        assert lengths[first].max() <= lengths[second].min()

@@ -106,3 +106,12 @@ def test_length_buckets_cover_every_row_once_in_length_order(rows: int) -> None:
     assert sorted(torch.cat(buckets).tolist()) == list(range(rows))
     for first, second in itertools.pairwise(buckets):
         assert lengths[first].max() <= lengths[second].min()
+
+
+def test_length_buckets_split_a_mixed_batch_but_not_a_uniform_one() -> None:
+    uniform = torch.full((512,), 10)
+    assert len(length_buckets(uniform)) == 1  # splitting would only shrink the matrix products
+    mixed = torch.cat([torch.full((256,), 4), torch.full((256,), 40)])
+    buckets = length_buckets(mixed)
+    assert len(buckets) > 1  # the short rows should not be padded to 40
+    assert all(len(set(mixed[b].tolist())) == 1 for b in buckets)

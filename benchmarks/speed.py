@@ -10,7 +10,8 @@ of 256 QQP duplicate pairs, on the same token ids (siamdup's tokenizer, fitted o
 - sentence-transformers: WordEmbeddings + LSTM + Pooling + Normalize with MultipleNegativesRankingLoss
   (`benchmarks/peers/st_siamese.py`).
 `--with-peers` installs each peer into its own virtual environment under the cache folder (once) and runs
-it there. Encoding is timed on the distinct dev questions in batches of 512, and one question at a time.
+it there. Encoding is timed on the distinct dev questions in batches of 512 (the best of three passes) and
+one question at a time (the median of 500).
 siamdup encodes from raw text (its tokenizer included); the peers get the token ids ready-made.
 
 The FLOP estimate counts real tokens only: an LSTM layer costs 2·4·H·(E+H) per token and direction
@@ -23,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
 import subprocess
 import tempfile
 import time
@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from corpus import DEFAULT_CACHE
 from machine import describe
-from peers.common import median_ms
+from peers.common import best_seconds, median_ms, peak_rss_mb
 from rich.console import Console
 
 from siamdup import Siamese
@@ -97,12 +97,10 @@ def write_ids(data: Path, out: Path, seed: int = 0) -> dict:
 
 
 def encode_speed(model: Siamese, questions: list[str]) -> dict:
-    """Questions per second in batches of 512 and median ms for one question: from raw text (what
+    """Questions per second in batches of 512 (best of 3 passes) and median ms for one question: from raw text (what
     `Siamese.encode` does, tokenizer included) and from token ids (the encoder alone, as the Trax peer)."""
     model.encode(questions[:2048])
-    start = time.perf_counter()
-    model.encode(questions, batch_size=512)
-    text_per_s = len(questions) / (time.perf_counter() - start)
+    text_per_s = len(questions) / best_seconds(lambda: model.encode(questions, batch_size=512))
     text_ms = median_ms(lambda q: model.encode([q]), questions[:500])
 
     ids = sorted(model.tokenizer.tokenize(questions), key=len)
@@ -110,10 +108,7 @@ def encode_speed(model: Siamese, questions: list[str]) -> dict:
     singles = [model.tokenizer.pad([x]) for x in ids[:500]]
     with torch.inference_mode():
         model.encoder.eval()
-        start = time.perf_counter()
-        for batch in batches:
-            model.encoder(*batch)
-        ids_per_s = len(ids) / (time.perf_counter() - start)
+        ids_per_s = len(ids) / best_seconds(lambda: [model.encoder(*batch) for batch in batches])
         ids_ms = median_ms(lambda batch: model.encoder(*batch), singles)
     return {
         "encode_per_s": text_per_s,
@@ -133,7 +128,7 @@ def siamdup_run(data: Path, questions: list[str], console: Console) -> dict:
         "name": f"siamdup (torch {torch.__version__})",
         "train_pairs_per_s": metrics["train"]["pairs_per_s"],
         **encode_speed(model, questions),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 

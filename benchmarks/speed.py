@@ -11,8 +11,9 @@ of 256 QQP duplicate pairs, on the same token ids (siamdup's tokenizer, fitted o
   (`benchmarks/peers/st_siamese.py`).
 `--with-peers` installs each peer into its own virtual environment under the cache folder (once) and runs
 it there. Encoding is timed on the distinct dev questions in batches of 512 (the best of three passes) and
-one question at a time (the median of 500).
-siamdup encodes from raw text (its tokenizer included); the peers get the token ids ready-made.
+one question at a time (the median of 500), each on the same footing as its peer: siamdup from raw text
+(its tokenizer included) against sentence-transformers, which gets the ids written as text and splits them
+itself; siamdup's encoder alone from token ids against Trax, which gets the ids ready-made.
 
 The FLOP estimate counts real tokens only: an LSTM layer costs 2·4·H·(E+H) per token and direction
 forward, and training about three times that. It is set against the fp32 matrix-multiply peak measured

@@ -33,6 +33,7 @@ from siamdup.evaluate import PairEvaluator
 from siamdup.losses import ContrastiveLoss, InBatchSoftmaxLoss, MinedTripletLoss
 from siamdup.model.encoder import EncoderConfig, LSTMEncoder
 from siamdup.model.siamese import Siamese, pick_device
+from siamdup.pretrained import MINILM_DIM, minilm_tokenizer, minilm_word_embeddings
 from siamdup.storage import atomic_directory, recover
 from siamdup.tokenizer import Tokenizer
 
@@ -43,7 +44,10 @@ CHECKPOINT = "checkpoint"
 class TrainConfig:
     """Every setting of a run; saved in the model's metrics.json and the checkpoint."""
 
-    # tokenizer
+    # tokenizer and embeddings: "learned" builds a word vocabulary from the training questions (vocab_size,
+    # min_frequency) with embeddings learned from scratch; "minilm" takes all-MiniLM-L6-v2's WordPiece
+    # vocabulary and starts from its token embeddings (siamdup.pretrained)
+    embeddings: str = "learned"
     vocab_size: int = 30_000
     min_frequency: int = 2
     max_length: int = 64
@@ -228,8 +232,13 @@ def train(
     dev_pairs, dev_report = read_pairs(dev_path)
     console.print(train_report.summary())
     console.print(dev_report.summary())
+    if config.embeddings not in ("learned", "minilm"):
+        raise ValueError(f"unknown embeddings {config.embeddings!r}: use learned or minilm")
+    pretrained = minilm_word_embeddings() if config.embeddings == "minilm" and not resume else None
     if resume:
         tokenizer = Tokenizer.load(checkpoint / "tokenizer.json", max_length=config.max_length)
+    elif config.embeddings == "minilm":
+        tokenizer = minilm_tokenizer(config.max_length)
     else:
         texts = [q for p in train_pairs for q in (p.question1, p.question2)]
         tokenizer = Tokenizer.train(
@@ -254,8 +263,13 @@ def train(
         bidirectional=config.bidirectional,
         dropout=config.dropout,
         pad_id=tokenizer.pad_id,
+        embedding_dim=MINILM_DIM if config.embeddings == "minilm" else None,
     )
-    model = Siamese(tokenizer, LSTMEncoder(encoder_config)).to(dev_device)
+    encoder = LSTMEncoder(encoder_config)
+    if pretrained is not None:
+        with torch.no_grad():
+            encoder.embedding.weight.copy_(pretrained)
+    model = Siamese(tokenizer, encoder).to(dev_device)
     loss_fn = make_loss(config)
     pair_loss = ContrastiveLoss(margin=config.pair_margin)
     # fused: one kernel for the whole update instead of a pass per operation (4x faster on the CPU here)

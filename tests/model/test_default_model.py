@@ -31,3 +31,15 @@ def test_default_model_works_with_no_path_and_separates_clear_cases() -> None:
     )
     assert decisions.tolist() == [True, True, False], scores
     assert model.encode(["How old are you?"]).shape == (1, 128)
+
+
+def test_shipped_config_round_trips_so_its_fingerprint_is_stable() -> None:
+    """Indexes store the model's fingerprint, which hashes the encoder config: a new optional setting must
+    not appear in the config of a model that does not use it."""
+    import json
+
+    from siamdup.model.encoder import EncoderConfig
+    from siamdup.model.siamese import default_model_path
+
+    saved = json.loads((default_model_path() / "config.json").read_text())["encoder"]
+    assert EncoderConfig(**saved).to_dict() == saved

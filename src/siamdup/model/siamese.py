@@ -136,9 +136,12 @@ class Siamese:
         (folder / "config.json").write_text(json.dumps(self.config(), indent=2) + "\n")
 
     def save(self, directory: str | Path, extra_files: dict[str, dict] | None = None) -> Path:
-        """Save atomically; `extra_files` maps a file name to a JSON object saved beside (e.g. metrics)."""
+        """Save atomically, for use (training checkpoints use `save_files`): an embedding projection is
+        folded into the table first, which keeps every vector and makes the file smaller. `extra_files` maps
+        a file name to a JSON object saved beside (e.g. metrics)."""
+        model = Siamese(self.tokenizer, self.encoder.folded(), self.threshold, self.metadata)
         with atomic_directory(directory) as staging:
-            self.save_files(staging)
+            model.save_files(staging)
             for name, obj in (extra_files or {}).items():
                 (staging / name).write_text(json.dumps(obj, indent=2) + "\n")
         return Path(directory)

@@ -121,13 +121,13 @@ class LSTMEncoder(nn.Module):
             [p.numel() for p in pieces]
         )
         means = [
-            self._encode(e.view(*p.shape, -1), p, lengths[rows])
+            self._encode(e.view(*p.shape, -1), lengths[rows])
             for e, p, rows in zip(embedded, pieces, buckets, strict=True)
         ]
         out = torch.empty(len(ids), self.dim, dtype=means[0].dtype, device=ids.device)
         return out.index_copy(0, torch.cat(buckets), torch.cat(means))
 
-    def _encode(self, embedded: torch.Tensor, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def _encode(self, embedded: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         # Project first, then drop out: the same regularisation on 3x fewer numbers for 384-d embeddings.
         x = self.dropout(self.project(embedded) if self.project is not None else embedded)
         directions = ["", "_reverse"] if self.config.bidirectional else [""]
@@ -135,8 +135,10 @@ class LSTMEncoder(nn.Module):
             if layer > 0:  # as nn.LSTM does: dropout between layers, not after the last
                 x = nn.functional.dropout(x, self.lstm.dropout, self.training)
             x = torch.cat([self._run(x, lengths, f"l{layer}{d}", bool(d)) for d in directions], dim=-1)
-        mask = (ids != self.config.pad_id).unsqueeze(-1).to(x.dtype)
-        mean = (x * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+        # From the lengths, not the ids: a pretrained vocabulary's [PAD] id can also come out of real text.
+        positions = torch.arange(x.shape[1], device=x.device)
+        mask = (positions < lengths.unsqueeze(1)).unsqueeze(-1).to(x.dtype)
+        mean = (x * mask).sum(dim=1) / lengths.unsqueeze(1).to(x.dtype)
         return nn.functional.normalize(mean, p=2, dim=-1)
 
     def _run(self, x: torch.Tensor, lengths: torch.Tensor, suffix: str, reverse: bool) -> torch.Tensor:

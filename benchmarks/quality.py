@@ -1,0 +1,87 @@
+"""Reproduce the accuracy table of issue #4: each variant trained on the shared train file, judged on dev.
+
+    python benchmarks/quality.py --data ../shared/data/qqp [--only NAME ...] [--max-minutes M]
+
+Every variant is a named recipe with a few settings changed, trained by `siamdup.train.train` from the same
+seed. For each it prints dev accuracy at the τ tuned on dev (the τ stored with the model), the F1-optimal
+τ and its F1, ROC-AUC, training wall time, model size and encoding speed. Runs are sequential and take
+10-25 minutes each on 2 CPU cores; `--max-minutes` caps each one (for a quick check of the script).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from machine import describe
+from peers.common import best_seconds
+from rich.console import Console
+
+from siamdup import Siamese
+from siamdup.data.readers import read_pairs
+from siamdup.evaluate import PairEvaluator
+from siamdup.metrics import best_threshold
+from siamdup.recipes import recipe_config
+from siamdup.train import train
+
+# name: (recipe, settings changed). The README's accuracy table lists the same rows.
+VARIANTS: dict[str, tuple[str, dict]] = {
+    "default (word vocabulary, 12 epochs)": ("default", {}),
+    "default + MiniLM embeddings, 12 epochs": ("default", {"embeddings": "minilm"}),
+    "minilm (shipped: 20 epochs)": ("minilm", {}),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data", type=Path, default=Path("../shared/data/qqp"), help="folder with train.tsv.gz, dev.tsv"
+    )
+    parser.add_argument("--only", nargs="*", help="names (or prefixes) of variants to run")
+    parser.add_argument("--max-minutes", type=float, default=None, help="cap each variant's training time")
+    args = parser.parse_args()
+    console = Console(stderr=True)
+    dev_pairs, _ = read_pairs(args.data / "dev.tsv")
+    evaluator = PairEvaluator(dev_pairs, name="dev")
+    questions = list(dict.fromkeys(q for p in dev_pairs for q in (p.question1, p.question2)))
+    rows = []
+    for name, (recipe, settings) in VARIANTS.items():
+        if args.only and not any(name.startswith(o) for o in args.only):
+            continue
+        config = replace(recipe_config(recipe), **settings)
+        if args.max_minutes is not None:
+            config.max_minutes = args.max_minutes
+        console.print(f"[bold]{name}[/]: {config}")
+        with tempfile.TemporaryDirectory() as out:
+            start = time.perf_counter()
+            metrics = train(args.data / "train.tsv.gz", args.data / "dev.tsv", out, config, console=console)
+            wall = time.perf_counter() - start
+            model = Siamese.load(out)
+            size_mb = (Path(out) / "model.safetensors").stat().st_size / 2**20
+        scores = evaluator.scores(model)
+        f1_tau, f1 = best_threshold(evaluator.labels, scores, "f1")
+        encode = len(questions) / best_seconds(lambda model=model: model.encode(questions))
+        dev = metrics["dev"]
+        rows.append(
+            f"| {name} | {dev['accuracy']:.4f} (τ {dev['threshold']:.3f}) | {f1:.4f} (τ {f1_tau:.3f}) | "
+            f"{dev['roc_auc']:.4f} | {wall / 60:.1f} min | {size_mb:.1f} MB | {encode:,.0f} q/s |"
+        )
+    print(f"machine: {describe()}")
+    print(
+        "| variant | dev accuracy (at τ) | best F1 (at τ) | ROC-AUC | training, wall | model size | encoding |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("\n".join(rows))
+    print(
+        f"dev: {len(dev_pairs):,} pairs; τ tuned on dev, so dev figures are slightly optimistic ({np.mean(evaluator.labels):.0%} duplicates)"
+    )
+
+
+if __name__ == "__main__":
+    main()

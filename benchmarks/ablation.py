@@ -8,14 +8,12 @@ Each variant is the default recipe with a few settings changed. Runs are sequent
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import tempfile
 from dataclasses import replace
-from pathlib import Path
 
 import torch
-from machine import describe
+from machine import benchmark_parser, describe
 from rich.console import Console
 
 from siamdup.recipes import recipe_config
@@ -57,10 +55,7 @@ class StopAfter(Exception):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--data", type=Path, default=Path("../shared/data/qqp"))
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--epochs", type=int, default=8, help="length of each variant's lr schedule")
     parser.add_argument("--stop-after", type=int, default=2, help="report after this many epochs")
     parser.add_argument("--only", nargs="*", help="names (or prefixes) of variants to run")

@@ -29,6 +29,8 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+from machine import benchmark_parser
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from siamdup.data.readers import read_pairs
@@ -149,10 +151,7 @@ def read_corpus(path: Path) -> tuple[list[str], list[str], Counter[str]]:
 
 def corpus_parser(description: str | None) -> argparse.ArgumentParser:
     """The options every scale benchmark takes: where the data is, how many texts, the cache folder."""
-    parser = argparse.ArgumentParser(
-        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--data", type=Path, default=Path("../shared/data/qqp"))
+    parser = benchmark_parser(description)
     parser.add_argument("--size", type=int, default=500_000, help="how many texts")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="where the corpus is kept")
     return parser

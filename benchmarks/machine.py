@@ -1,9 +1,12 @@
-"""What machine a benchmark ran on, printed with its numbers so they can be compared fairly."""
+"""What every benchmark shares: the machine it ran on (printed with its numbers so they can be compared
+fairly), and the start of its command line."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
+from pathlib import Path
 
 import torch
 
@@ -25,3 +28,14 @@ def describe() -> str:
         f"{cpu}, {os.cpu_count()} cores, {mem}, {gpu}; Python {platform.python_version()}, "
         f"torch {torch.__version__} ({torch.get_num_threads()} threads)"
     )
+
+
+def benchmark_parser(description: str | None) -> argparse.ArgumentParser:
+    """A parser showing the script's docstring as help, with `--data`, the QQP folder every benchmark reads."""
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data", type=Path, default=Path("../shared/data/qqp"), help="folder with train.tsv.gz and dev.tsv"
+    )
+    return parser

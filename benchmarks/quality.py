@@ -10,14 +10,13 @@ seed. For each it prints dev accuracy at the τ tuned on dev (the τ stored with
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from machine import describe
+from machine import benchmark_parser, describe
 from peers.common import best_seconds
 from rich.console import Console
 
@@ -37,12 +36,7 @@ VARIANTS: dict[str, tuple[str, dict]] = {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--data", type=Path, default=Path("../shared/data/qqp"), help="folder with train.tsv.gz, dev.tsv"
-    )
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--only", nargs="*", help="names (or prefixes) of variants to run")
     parser.add_argument("--max-minutes", type=float, default=None, help="cap each variant's training time")
     args = parser.parse_args()

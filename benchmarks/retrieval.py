@@ -9,7 +9,6 @@ TF-IDF baseline (word 1-2 grams, sublinear tf, fitted on the shared train questi
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from machine import describe
+from machine import benchmark_parser, describe
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from siamdup import Siamese
@@ -26,10 +25,7 @@ from siamdup.evaluate import RetrievalEvaluator
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--data", type=Path, default=Path("../shared/data/qqp"))
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--model", type=Path, default=None, help="default: the shipped model")
     args = parser.parse_args()
     print(describe())

@@ -11,7 +11,6 @@ or failed connection).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import socket
 import subprocess
@@ -26,7 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from machine import describe
+from machine import benchmark_parser, describe
 
 from siamdup import Siamese
 from siamdup.data.readers import read_pairs
@@ -84,10 +83,7 @@ async def load(url: str, questions: list[str], clients: int, requests: int) -> t
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--data", type=Path, default=Path("../shared/data/qqp"))
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--index", type=Path, default=None, help="default: all dev questions, shipped model")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=10_000)

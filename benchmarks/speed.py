@@ -22,7 +22,6 @@ in the same run (best of several 2048 x 2048 products, all threads).
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import subprocess
@@ -34,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from corpus import DEFAULT_CACHE
-from machine import describe
+from machine import benchmark_parser, describe
 from peers.common import best_seconds, median_ms, peak_rss_mb
 from rich.console import Console
 
@@ -163,12 +162,7 @@ def peer_run(name: str, ids: Path, cache: Path, steps: int, console: Console) ->
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--data", type=Path, default=Path("../shared/data/qqp"), help="folder with train.tsv.gz, dev.tsv"
-    )
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--with-peers", action="store_true", help="also run Trax and sentence-transformers")
     parser.add_argument("--peer-steps", type=int, default=60, help="timed training steps for each peer")
     parser.add_argument(

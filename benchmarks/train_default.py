@@ -8,13 +8,12 @@ peak memory. This is the run that produced the shipped model (src/siamdup/defaul
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
 import time
 from pathlib import Path
 
-from machine import describe
+from machine import benchmark_parser, describe
 from rich.console import Console
 
 from siamdup import Siamese
@@ -23,12 +22,7 @@ from siamdup.train import train
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--data", type=Path, default=Path("../shared/data/qqp"), help="folder with train.tsv.gz, dev.tsv"
-    )
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--out", type=Path, default=Path("runs/default"), help="model directory to write")
     parser.add_argument("--recipe", default="default")
     parser.add_argument("--max-minutes", type=float, default=None, help="override the recipe's time budget")

@@ -26,7 +26,6 @@ import json
 import random
 import subprocess
 import tempfile
-import time
 import venv
 from pathlib import Path
 
@@ -53,14 +52,9 @@ PEERS = {
 
 def matmul_peak_gflops(n: int = 2048, repeats: int = 10) -> float:
     a, b = torch.randn(n, n), torch.randn(n, n)
-    for _ in range(3):
+    for _ in range(3):  # warm-up
         a @ b
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        a @ b
-        best = min(best, time.perf_counter() - start)
-    return 2 * n**3 / best / 1e9
+    return 2 * n**3 / best_seconds(lambda: a @ b, repeats) / 1e9
 
 
 def lstm_forward_flops_per_token(d_model: int, num_layers: int, bidirectional: bool) -> float:

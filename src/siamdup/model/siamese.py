@@ -76,9 +76,13 @@ class Siamese:
         """Unit vectors (len(texts), dim) as float32, in the order given."""
         if isinstance(texts, str):
             raise TypeError("encode() takes a list of strings; wrap a single question in a list")
+        return self.encode_tokenized(self.tokenizer.tokenize(texts), batch_size)
+
+    @torch.inference_mode()
+    def encode_tokenized(self, ids: Sequence[Sequence[int]], batch_size: int = 512) -> np.ndarray:
+        """`encode` for questions already turned into token ids."""
         was_training = self.encoder.training
         self.encoder.eval()
-        ids = self.tokenizer.tokenize(texts)
         # Encode in order of length so each batch carries little padding, then restore the order.
         order = np.argsort([len(x) for x in ids], kind="stable")
         out = np.empty((len(ids), self.dim), dtype=np.float32)

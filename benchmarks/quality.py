@@ -31,7 +31,11 @@ from siamdup.train import train
 VARIANTS: dict[str, tuple[str, dict]] = {
     "default (word vocabulary, 12 epochs)": ("default", {}),
     "default + MiniLM embeddings, 12 epochs": ("default", {"embeddings": "minilm"}),
-    "minilm (shipped: 20 epochs)": ("minilm", {}),
+    "+ dropout 0.3": ("default", {"embeddings": "minilm", "dropout": 0.3}),
+    "+ batch 512": ("default", {"embeddings": "minilm", "batch_size": 512}),
+    "+ mean+max pooling": ("default", {"embeddings": "minilm", "pooling": "mean+max"}),
+    "+ mined hard negatives": ("default", {"embeddings": "minilm", "mined_negatives": True}),
+    "minilm (20 epochs)": ("minilm", {}),
 }
 
 

@@ -8,7 +8,7 @@ from rich.console import Console
 from safetensors.torch import load_file
 
 from siamdup import Siamese
-from siamdup.train import CHECKPOINT, TrainConfig, lr_at, train
+from siamdup.train import CHECKPOINT, TrainConfig, lr_at, prepare, train
 
 QUIET = Console(quiet=True)
 
@@ -90,3 +90,89 @@ def test_contrastive_term_on_labelled_pairs_trains(tmp_path: Path, synthetic_fil
     metrics = train(*synthetic_files, tmp_path / "pairs", config, console=QUIET)
     assert metrics["dev"]["accuracy"] >= 0.95
     assert metrics["config"]["pair_loss_weight"] == 1.0
+
+
+def test_prepare_lists_every_question_once_with_its_cluster() -> None:
+    from siamdup.data.readers import Pair
+    from siamdup.tokenizer import Tokenizer
+
+    pairs = [
+        Pair("how do i learn python", "best way to learn python", 1),
+        Pair("best way to learn python", "how can i learn python fast", 1),
+        Pair("how do i learn python", "how do i learn chess", 0),
+        Pair("is chess hard", "how hard is chess", 1),
+    ]
+    tokenizer = Tokenizer.train([q for p in pairs for q in (p.question1, p.question2)], vocab_size=100)
+    data = prepare(pairs, tokenizer)
+    assert len(data.questions) == 6  # "how do i learn python" and "best way..." appear twice, listed once
+    for row, (a, b) in enumerate(data.pair_questions):
+        assert data.questions[a] == data.ids1[row] and data.questions[b] == data.ids2[row]
+        assert data.question_clusters[a] == data.question_clusters[b] == data.clusters[row]
+    assert len(set(data.question_clusters.tolist())) == 3  # python, chess-is-hard, learn-chess alone
+
+
+def test_mined_negatives_fill_rows_but_never_hit_a_cluster_of_the_batch() -> None:
+    import random
+
+    import numpy as np
+
+    from siamdup.train import TrainingData, make_batch
+
+    # Pairs 0-3 in clusters 0-3; pool questions 0-7 are the pairs', 8-9 belong to clusters 8 and 9.
+    questions = [[q] for q in range(10)]
+    data = TrainingData(
+        ids1=[[0], [2], [4], [6]],
+        ids2=[[1], [3], [5], [7]],
+        clusters=[0, 1, 2, 3],
+        hard_negatives={},
+        non_duplicates=[],
+        questions=questions,
+        question_clusters=np.array([0, 0, 1, 1, 2, 2, 3, 3, 8, 9]),
+        pair_questions=np.array([[0, 1], [2, 3], [4, 5], [6, 7]]),
+        cluster_members={0: [0, 1], 1: [2, 3], 2: [4, 5], 3: [6, 7], 8: [8], 9: [9]},
+    )
+    mined = [np.array([8]), np.array([9]), np.array([2]), np.array([], dtype=int)]
+    batch = make_batch(data, [0, 1, 2, 3], random.Random(0), hard_negatives=True, mined=mined)
+    # Row 2's mined question is in cluster 1, which is in the batch: dropped. Row 3 has none.
+    assert sorted(batch.negatives) == [[8], [9]]
+    batch = make_batch(data, [0, 2], random.Random(0), hard_negatives=True, mined=mined)
+    assert sorted(batch.negatives) == [[2], [8]]  # without pair 1 in the batch, cluster 1 is a negative
+
+
+def test_training_with_mined_negatives(tmp_path: Path, synthetic_files) -> None:
+    metrics = train(
+        *synthetic_files, tmp_path / "mined", tiny_config(mined_negatives=True, epochs=4), console=QUIET
+    )
+    assert metrics["dev"]["accuracy"] >= 0.95
+
+
+def test_cluster_positives_draw_other_questions_of_the_cluster() -> None:
+    import random
+
+    from siamdup.data.readers import Pair
+    from siamdup.tokenizer import Tokenizer
+    from siamdup.train import make_batch
+
+    # One cluster of four questions joined by three labelled pairs; a second cluster of two.
+    pairs = [
+        Pair("learn python", "study python", 1),
+        Pair("study python", "master python", 1),
+        Pair("master python", "get good at python", 1),
+        Pair("cook rice", "make rice", 1),
+    ]
+    tokenizer = Tokenizer.train([q for p in pairs for q in (p.question1, p.question2)], vocab_size=100)
+    data = prepare(pairs, tokenizer)
+    python = {tuple(data.questions[j]) for j in data.cluster_members[data.clusters[0]]}
+    assert len(python) == 4
+    rng = random.Random(0)
+    seen = set()
+    for _ in range(200):
+        batch = make_batch(data, [0, 3], rng, hard_negatives=False, cluster_positives=1.0)
+        a, p = batch.anchors[0], batch.positives[0]
+        assert tuple(a) in python and tuple(p) in python and a != p
+        seen.add(frozenset((tuple(a), tuple(p))))
+        assert {tuple(batch.anchors[1]), tuple(batch.positives[1])} == set(
+            map(tuple, [data.ids1[3], data.ids2[3]])
+        )
+    # The anchor is one of row 0's two questions; the positive any other of the four: 5 pairs, not the one.
+    assert len(seen) == 5

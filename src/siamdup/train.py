@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+import numpy as np
 import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -27,11 +28,12 @@ from torch import nn
 
 from siamdup import __version__
 from siamdup.data.clusters import Clusters
+from siamdup.data.mining import mine_hard_negatives
 from siamdup.data.readers import Pair, read_pairs
 from siamdup.data.sampler import ClusterDisjointBatchSampler
 from siamdup.evaluate import PairEvaluator
 from siamdup.losses import ContrastiveLoss, InBatchSoftmaxLoss, MinedTripletLoss
-from siamdup.model.encoder import EncoderConfig, LSTMEncoder
+from siamdup.model.encoder import POOLINGS, EncoderConfig, LSTMEncoder
 from siamdup.model.siamese import Siamese, pick_device
 from siamdup.pretrained import MINILM_DIM, minilm_tokenizer, minilm_word_embeddings
 from siamdup.storage import atomic_directory, recover
@@ -56,11 +58,14 @@ class TrainConfig:
     num_layers: int = 2
     bidirectional: bool = True
     dropout: float = 0.2
+    pooling: str = "mean"  # or "mean+max"
     # loss
     loss: str = "in-batch-softmax"  # or "mined-triplet", the reference
     margin: float = 0.25  # α of the mined triplet loss
     scale: float = 20.0  # of the in-batch softmax
     hard_negatives: bool = True
+    cluster_positives: float = 0.0  # share of rows whose positive is another question of the cluster
+    mined_negatives: bool = False  # from epoch 2, also mine hard negatives with the model (data/mining.py)
     pair_loss_weight: float = 1.0  # weight of the contrastive term on labelled pairs (0: off)
     pair_margin: float = 0.5
     # optimisation
@@ -107,6 +112,12 @@ class TrainingData:
     clusters: list[int]
     hard_negatives: dict[int, list[tuple[list[int], int]]]  # cluster -> [(question ids, its cluster)]
     non_duplicates: list[tuple[list[int], list[int]]]  # the label-0 pairs, as token ids
+    # Every distinct question of the file, for mining: its token ids and cluster, and where each
+    # duplicate pair's two questions are in this list.
+    questions: list[list[int]]
+    question_clusters: np.ndarray
+    pair_questions: np.ndarray  # (pairs, 2)
+    cluster_members: dict[int, list[int]]  # cluster -> its questions (indices into `questions`)
 
 
 @dataclass
@@ -121,24 +132,56 @@ def prepare(pairs: list[Pair], tokenizer: Tokenizer) -> TrainingData:
     dups = [p for p in pairs if p.label == 1]
     if not dups:
         raise ValueError("the training data has no duplicate pair (label 1): nothing to learn from")
-    negatives: dict[int, list[tuple[list[int], int]]] = defaultdict(list)
-    non_duplicates = []
     non_dups = [p for p in pairs if p.label == 0]
+    ids1, ids2 = (
+        tokenizer.tokenize([p.question1 for p in dups]),
+        tokenizer.tokenize([p.question2 for p in dups]),
+    )
     neg_ids1 = tokenizer.tokenize([p.question1 for p in non_dups])
     neg_ids2 = tokenizer.tokenize([p.question2 for p in non_dups])
+    negatives: dict[int, list[tuple[list[int], int]]] = defaultdict(list)
+    non_duplicates = []
     for p, i1, i2 in zip(non_dups, neg_ids1, neg_ids2, strict=True):
         c1, c2 = clusters.of(p.question1), clusters.of(p.question2)
         if c1 != c2:  # a pair labelled 0 whose questions are linked by duplicates elsewhere is ambiguous
             negatives[c1].append((i2, c2))
             negatives[c2].append((i1, c1))
             non_duplicates.append((i1, i2))
+    position: dict[tuple[int, ...], int] = {}
+    questions, question_clusters = [], []
+    for text, ids in zip(
+        [q for p in dups + non_dups for q in (p.question1, p.question2)],
+        [x for a, b in zip(ids1 + neg_ids1, ids2 + neg_ids2, strict=True) for x in (a, b)],
+        strict=True,
+    ):
+        if tuple(ids) not in position:
+            position[tuple(ids)] = len(questions)
+            questions.append(ids)
+            question_clusters.append(clusters.of(text))
+    members: dict[int, list[int]] = defaultdict(list)
+    for j, cluster in enumerate(question_clusters):
+        members[cluster].append(j)
     return TrainingData(
-        ids1=tokenizer.tokenize([p.question1 for p in dups]),
-        ids2=tokenizer.tokenize([p.question2 for p in dups]),
+        ids1=ids1,
+        ids2=ids2,
         clusters=[clusters.pair_cluster(p) for p in dups],
         hard_negatives=dict(negatives),
         non_duplicates=non_duplicates,
+        questions=questions,
+        question_clusters=np.array(question_clusters),
+        cluster_members=dict(members),
+        pair_questions=np.array(
+            [[position[tuple(a)], position[tuple(b)]] for a, b in zip(ids1, ids2, strict=True)]
+        ),
     )
+
+
+def mine(model: Siamese, data: TrainingData) -> list[np.ndarray]:
+    """For each duplicate pair, questions of other clusters the model now places close to its first one."""
+    vectors = model.encode_tokenized(data.questions, batch_size=1024)
+    first, second = vectors[data.pair_questions[:, 0]], vectors[data.pair_questions[:, 1]]
+    clusters = data.question_clusters[data.pair_questions[:, 0]]
+    return mine_hard_negatives(first, (first * second).sum(1), clusters, vectors, data.question_clusters)
 
 
 def make_batch(
@@ -146,18 +189,34 @@ def make_batch(
     rows: list[int],
     rng: random.Random,
     hard_negatives: bool,
+    mined: list[np.ndarray] | None = None,
+    cluster_positives: float = 0.0,
 ) -> Batch:
-    """Anchors, positives (each pair in a random direction) and extra negatives for one batch."""
+    """Anchors, positives (each pair in a random direction) and up to one extra negative per row: a known
+    non-duplicate of its cluster or a mined one, half of the time each when both exist. With probability
+    `cluster_positives` the positive is another question of the anchor's cluster (duplicates by transitivity)."""
     anchors, positives, negatives = [], [], []
     batch_clusters = {data.clusters[i] for i in rows}
     for i in rows:
         a, p = (data.ids1[i], data.ids2[i]) if rng.random() < 0.5 else (data.ids2[i], data.ids1[i])
+        if cluster_positives and rng.random() < cluster_positives:
+            others = data.cluster_members[data.clusters[i]]
+            p = data.questions[rng.choice(others)]
+            while p == a and len(others) > 1:
+                p = data.questions[rng.choice(others)]
         anchors.append(a)
         positives.append(p)
-        if hard_negatives and data.clusters[i] in data.hard_negatives:
-            ids, cluster = rng.choice(data.hard_negatives[data.clusters[i]])
-            if cluster not in batch_clusters:  # it must be a negative for every row, not just row i
-                negatives.append(ids)
+        known = data.hard_negatives.get(data.clusters[i], []) if hard_negatives else []
+        found = mined[i] if mined is not None else ()
+        if known and (not len(found) or rng.random() < 0.5):
+            ids, cluster = rng.choice(known)
+        elif len(found):
+            j = int(found[rng.randrange(len(found))])
+            ids, cluster = data.questions[j], int(data.question_clusters[j])
+        else:
+            continue
+        if cluster not in batch_clusters:  # it must be a negative for every row, not just row i
+            negatives.append(ids)
     return Batch(anchors, positives, negatives)
 
 
@@ -227,6 +286,8 @@ def train(
     # Checked before any data is read, so a bad setting or a missing package fails at once.
     if config.embeddings not in ("learned", "minilm"):
         raise ValueError(f"unknown embeddings {config.embeddings!r}: use learned or minilm")
+    if config.pooling not in POOLINGS:
+        raise ValueError(f"unknown pooling {config.pooling!r}: use {' or '.join(POOLINGS)}")
     pretrained = minilm_word_embeddings() if config.embeddings == "minilm" and not resume else None
     torch.manual_seed(config.seed)
     dev_device = pick_device(device)
@@ -265,6 +326,7 @@ def train(
         dropout=config.dropout,
         pad_id=tokenizer.pad_id,
         embedding_dim=MINILM_DIM if config.embeddings == "minilm" else None,
+        pooling=config.pooling,
     )
     encoder = LSTMEncoder(encoder_config)
     if pretrained is not None:
@@ -309,6 +371,7 @@ def train(
         ]
         columns.append(TextColumn("loss {task.fields[loss]:.4f}  {task.fields[speed]:,.0f} pairs/s"))
         with Progress(*columns, console=console, transient=False) as progress:
+            mined = mine(model, data) if config.mined_negatives and epoch > 1 else None
             batches = list(sampler)  # cheap (index shuffling), and gives the bar its true length
             # Spread the labelled non-duplicates over the epoch's batches, each seen once an epoch.
             non_dups = (
@@ -317,7 +380,7 @@ def train(
             per_batch = math.ceil(len(non_dups) / max(1, len(batches)))
             task = progress.add_task("train", total=len(batches), epoch=epoch, loss=0.0, speed=0.0)
             for n_batch, rows in enumerate(batches):
-                batch = make_batch(data, rows, rng, config.hard_negatives)
+                batch = make_batch(data, rows, rng, config.hard_negatives, mined, config.cluster_positives)
                 chunk = non_dups[n_batch * per_batch : (n_batch + 1) * per_batch]
                 for group in optimizer.param_groups:
                     group["lr"] = lr_at(step, total_steps, config)

@@ -56,6 +56,12 @@ def train_command(
         typer.Option("--bidirectional/--unidirectional", help="BiLSTM (d_model/2 per direction)."),
     ] = None,
     dropout: Annotated[float | None, typer.Option(help="Dropout on embeddings and between layers.")] = None,
+    pooling: Annotated[
+        str | None,
+        typer.Option(
+            help="mean (over real tokens) or mean+max (both side by side: 2 x d-model wide vectors)."
+        ),
+    ] = None,
     pair_loss_weight: Annotated[
         float | None, typer.Option(help="Weight of the contrastive term on labelled pairs (0: off).")
     ] = None,
@@ -63,6 +69,20 @@ def train_command(
         bool | None,
         typer.Option(
             "--hard-negatives/--no-hard-negatives", help="Add known non-duplicates as extra negatives."
+        ),
+    ] = None,
+    cluster_positives: Annotated[
+        float | None,
+        typer.Option(
+            help="Share of rows whose positive is another question of the anchor's duplicate cluster "
+            "(a duplicate by transitivity) instead of its labelled partner."
+        ),
+    ] = None,
+    mined_negatives: Annotated[
+        bool | None,
+        typer.Option(
+            "--mined-negatives/--no-mined-negatives",
+            help="From epoch 2, add hard negatives mined with the model: near questions of other clusters.",
         ),
     ] = None,
     max_minutes: Annotated[float | None, typer.Option(help="Stop training after this many minutes.")] = None,
@@ -96,8 +116,11 @@ def train_command(
         "num_layers": num_layers,
         "bidirectional": bidirectional,
         "dropout": dropout,
+        "pooling": pooling,
         "pair_loss_weight": pair_loss_weight,
         "hard_negatives": hard_negatives,
+        "cluster_positives": cluster_positives,
+        "mined_negatives": mined_negatives,
         "max_minutes": max_minutes,
         "patience": patience,
         "seed": seed,

@@ -117,6 +117,17 @@ def ship(out: Path, recipe: str, command: str, metrics: dict, machine: str, wall
         if c.get("embeddings") == "minilm"
         else f"word embedding ({c['d_model']}, vocabulary built from the training questions)"
     )
+    positives = (
+        f" ({c['cluster_positives']:.0%} of the positives drawn from the anchor's whole duplicate cluster)"
+        if c.get("cluster_positives")
+        else ""
+    )
+    folded = (
+        "- **Saved for use**: the 384-to-128 linear layer is folded into the embedding table (`Siamese.save`), which\n"
+        "  keeps every vector and shrinks `model.safetensors` from 45.7 to 15.7 MB.\n"
+        if c.get("embeddings") == "minilm"
+        else ""
+    )
     card = f"""# siamdup default model
 
 A Siamese LSTM duplicate-question detector, trained by siamdup's own `siamdup train` code path.
@@ -126,12 +137,12 @@ A Siamese LSTM duplicate-question detector, trained by siamdup's own `siamdup tr
   cosine similarity; duplicate iff similarity > τ.
 - **Training settings** (`TrainConfig`): `{c}`
 - **Data**: Quora Question Pairs, `train.tsv.gz` of the project's development copy ({data["train"]["n_kept"]:,}
-  pairs: duplicates form the batches, explicit non-duplicates serve as extra hard negatives); dev:
+  pairs: duplicates form the batches{positives}, explicit non-duplicates serve as extra hard negatives); dev:
   `dev.tsv`, the dev split of the standard partition (Wang et al. 2017), {dev["n_pairs"]:,} balanced pairs.
   Quora's terms apply: research and non-commercial use.
 - **Command**: `{command}` (equivalently `siamdup train --train train.tsv.gz --dev dev.tsv --out DIR
   --recipe {recipe}`), on {machine}.
-- **Training**: {run["seconds"] / 60:.1f} min of training ({wall / 60:.1f} min wall, dev evaluation included),
+{folded}- **Training**: {run["seconds"] / 60:.1f} min of training ({wall / 60:.1f} min wall, dev evaluation included),
   {run["pairs_per_s"]:,.0f} pairs/s, peak memory {metrics["peak_memory_mb"]:,.0f} MB, best epoch
   {metrics["best_epoch"]} of {len(metrics["history"])}.
 

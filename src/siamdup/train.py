@@ -33,7 +33,7 @@ from siamdup.data.readers import Pair, read_pairs
 from siamdup.data.sampler import ClusterDisjointBatchSampler
 from siamdup.evaluate import PairEvaluator
 from siamdup.losses import ContrastiveLoss, InBatchSoftmaxLoss, MinedTripletLoss
-from siamdup.model.encoder import POOLINGS, EncoderConfig, LSTMEncoder
+from siamdup.model.encoder import EncoderConfig, LSTMEncoder, check_pooling
 from siamdup.model.siamese import Siamese, pick_device
 from siamdup.pretrained import MINILM_DIM, minilm_tokenizer, minilm_word_embeddings
 from siamdup.storage import atomic_directory, recover
@@ -286,8 +286,7 @@ def train(
     # Checked before any data is read, so a bad setting or a missing package fails at once.
     if config.embeddings not in ("learned", "minilm"):
         raise ValueError(f"unknown embeddings {config.embeddings!r}: use learned or minilm")
-    if config.pooling not in POOLINGS:
-        raise ValueError(f"unknown pooling {config.pooling!r}: use {' or '.join(POOLINGS)}")
+    check_pooling(config.pooling)
     if not 0.0 <= config.cluster_positives <= 1.0:
         raise ValueError(
             f"cluster_positives is a share of the rows, from 0 to 1: got {config.cluster_positives}"

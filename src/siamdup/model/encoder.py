@@ -26,6 +26,12 @@ MAX_BUCKETS = 8
 POOLINGS = ("mean", "mean+max")
 
 
+def check_pooling(pooling: str) -> None:
+    """A clear error for a pooling name the encoder does not have."""
+    if pooling not in POOLINGS:
+        raise ValueError(f"unknown pooling {pooling!r}: use {' or '.join(POOLINGS)}")
+
+
 @dataclass
 class EncoderConfig:
     vocab_size: int
@@ -42,8 +48,7 @@ class EncoderConfig:
     pooling: str = "mean"
 
     def __post_init__(self) -> None:
-        if self.pooling not in POOLINGS:
-            raise ValueError(f"unknown pooling {self.pooling!r}: use {' or '.join(POOLINGS)}")
+        check_pooling(self.pooling)
 
     def to_dict(self) -> dict:
         # Settings at their first value are left out, so earlier models' configs and fingerprints stay the same.

@@ -17,8 +17,9 @@ from machine import benchmark_parser, describe
 from rich.console import Console
 
 from siamdup import Siamese
+from siamdup.pretrained import MINILM_DIM
 from siamdup.recipes import recipe_config
-from siamdup.train import train
+from siamdup.train import CHECKPOINT, train
 
 
 def main() -> None:
@@ -113,7 +114,7 @@ def ship(out: Path, recipe: str, command: str, metrics: dict, machine: str, wall
     dev, run, data, c = metrics["dev"], metrics["train"], metrics["data"], metrics["config"]
     (tn, fp), (fn, tp) = dev["confusion_matrix"]
     embeddings = (
-        f"all-MiniLM-L6-v2's WordPiece vocabulary and token embeddings (384, fine-tuned) → linear ({c['d_model']})"
+        f"all-MiniLM-L6-v2's WordPiece vocabulary and token embeddings ({MINILM_DIM}, fine-tuned) → linear ({c['d_model']})"
         if c.get("embeddings") == "minilm"
         else f"word embedding ({c['d_model']}, vocabulary built from the training questions)"
     )
@@ -122,9 +123,13 @@ def ship(out: Path, recipe: str, command: str, metrics: dict, machine: str, wall
         if c.get("cluster_positives")
         else ""
     )
+    # The checkpoint keeps the training form (projection unfolded); the shipped file is the folded one.
+    unfolded_mb = (out / CHECKPOINT / "model.safetensors").stat().st_size / 2**20
+    folded_mb = (out / "model.safetensors").stat().st_size / 2**20
     folded = (
-        "- **Saved for use**: the 384-to-128 linear layer is folded into the embedding table (`Siamese.save`), which\n"
-        "  keeps every vector and shrinks `model.safetensors` from 45.7 to 15.7 MB.\n"
+        f"- **Saved for use**: the {MINILM_DIM}-to-{c['d_model']} linear layer is folded into the embedding table "
+        f"(`Siamese.save`), which\n  keeps every vector and shrinks `model.safetensors` from {unfolded_mb:.1f} "
+        f"to {folded_mb:.1f} MB.\n"
         if c.get("embeddings") == "minilm"
         else ""
     )

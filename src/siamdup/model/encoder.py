@@ -68,9 +68,10 @@ def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     return x.gather(1, index.unsqueeze(-1).expand_as(x))
 
 
-def length_buckets(lengths: torch.Tensor) -> list[torch.Tensor]:
+def length_buckets(lengths: torch.Tensor, efficient_rows: int = EFFICIENT_ROWS) -> list[torch.Tensor]:
     """Row indices grouped by similar length: the rows sorted by length, cut into 1, 2, 4 or 8 equal
-    groups, whichever costs least. A random batch gets several buckets; an already sorted one, few."""
+    groups, whichever costs least. A random batch gets several buckets; an already sorted one, few.
+    `efficient_rows`: below this many rows a bucket runs no faster (the encoder's own measure)."""
     order = torch.argsort(lengths, stable=True)
     sorted_lengths = lengths[order].tolist()
     best, best_cost = [order], float("inf")
@@ -79,7 +80,7 @@ def length_buckets(lengths: torch.Tensor) -> list[torch.Tensor]:
         buckets = list(order.tensor_split(n_buckets))
         bounds = list(itertools.accumulate(len(b) for b in buckets))
         cost = sum(
-            sorted_lengths[end - 1] * max(len(b), EFFICIENT_ROWS)
+            sorted_lengths[end - 1] * max(len(b), efficient_rows)
             for b, end in zip(buckets, bounds, strict=True)
         )
         if cost < best_cost:
@@ -90,6 +91,8 @@ def length_buckets(lengths: torch.Tensor) -> list[torch.Tensor]:
 
 class LSTMEncoder(nn.Module):
     """Encodes a padded batch of token ids (right-padded with `pad_id`) into unit vectors."""
+
+    architecture = "lstm"
 
     def __init__(self, config: EncoderConfig) -> None:
         super().__init__()

@@ -17,12 +17,14 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from siamdup.model.encoder import EncoderConfig, LSTMEncoder
+from siamdup.model.transformer import TransformerConfig, TransformerEncoder
 from siamdup.storage import atomic_directory, recover
 from siamdup.tokenizer import Tokenizer
 
 FORMAT = "siamdup-model"
 FORMAT_VERSION = 1
 DEFAULT_THRESHOLD = 0.7  # the course default, used until a threshold is tuned on dev data
+Encoder = LSTMEncoder | TransformerEncoder
 
 
 class ModelLoadError(ValueError):
@@ -38,13 +40,24 @@ def pick_device(device: str | None = None) -> torch.device:
     return torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
 
 
+def build_encoder(architecture: str, settings: dict, directory: Path) -> Encoder:
+    """An encoder of the saved architecture and settings, before its weights are loaded."""
+    if architecture == LSTMEncoder.architecture:
+        return LSTMEncoder(EncoderConfig(**settings))
+    if architecture == TransformerEncoder.architecture:
+        return TransformerEncoder(TransformerConfig(**settings))
+    raise ModelLoadError(
+        f"{directory}: unknown architecture {architecture!r} (this siamdup has lstm, transformer)"
+    )
+
+
 class Siamese:
     """Twin-encoder duplicate detector: `encode`, `similarity`, `predict`, `save`, `load`."""
 
     def __init__(
         self,
         tokenizer: Tokenizer,
-        encoder: LSTMEncoder,
+        encoder: Encoder,
         threshold: float = DEFAULT_THRESHOLD,
         metadata: dict | None = None,
     ) -> None:
@@ -125,7 +138,7 @@ class Siamese:
         return {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
-            "architecture": "lstm",
+            "architecture": self.encoder.architecture,
             "encoder": self.encoder.config.to_dict(),
             "tokenizer": {"file": "tokenizer.json", "max_length": self.tokenizer.max_length},
             "threshold": self.threshold,
@@ -170,7 +183,7 @@ class Siamese:
                 f"version {config.get('format_version')!r} (this siamdup reads {FORMAT} v{FORMAT_VERSION})"
             )
         tokenizer = Tokenizer.load(directory / "tokenizer.json", max_length=config["tokenizer"]["max_length"])
-        encoder = LSTMEncoder(EncoderConfig(**config["encoder"]))
+        encoder = build_encoder(config.get("architecture", "lstm"), config["encoder"], directory)
         encoder.load_state_dict(load_file(str(directory / "model.safetensors")))
         encoder.eval()
         known = {"format", "format_version", "architecture", "encoder", "tokenizer", "threshold"}

@@ -83,6 +83,9 @@ def test_minilm_encoder_gives_the_sentence_models_own_vectors() -> None:
     assert ours[0] @ ours[1] > ours[0] @ ours[3]  # age = age, not where
 
 
+QUERY = "transformer.encoder.layer.0.attention.self.query.weight"
+
+
 def test_fine_tuning_minilm_saves_and_reloads(tmp_path: Path, synthetic_files) -> None:
     pytest.importorskip("transformers", reason='needs: pip install "siamdup[transformers]"')
     config = recipe_config("minilm-finetune")
@@ -95,10 +98,13 @@ def test_fine_tuning_minilm_saves_and_reloads(tmp_path: Path, synthetic_files) -
     pretrained = minilm_encoder().state_dict()
     tuned = model.encoder.state_dict()
     assert tuned.keys() == pretrained.keys()
-    assert not torch.equal(
-        tuned["transformer.encoder.layer.0.attention.self.query.weight"],
-        pretrained["transformer.encoder.layer.0.attention.self.query.weight"],
-    )
+    assert not torch.equal(tuned[QUERY], pretrained[QUERY])
+    # A resumed run builds the network without reading MiniLM's weights, then loads its own.
+    shape_only = minilm_encoder(pretrained=False)
+    assert not torch.equal(shape_only.state_dict()[QUERY], pretrained[QUERY])
+    shape_only.load_state_dict(tuned)
+    texts = ["How old are you?", "What is your age?"]
+    assert (Siamese(model.tokenizer, shape_only.eval()).encode(texts) == model.encode(texts)).all()
     # The checkpoint holds the same weights as the best model when the last epoch was the best.
     if metrics["best_epoch"] == 2:
         state = load_file(str(tmp_path / "m" / CHECKPOINT / "model.safetensors"))

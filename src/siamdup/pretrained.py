@@ -45,10 +45,14 @@ def minilm_word_embeddings() -> torch.Tensor:
         return f.get_tensor(WORD_EMBEDDINGS).float()
 
 
-def minilm_encoder() -> TransformerEncoder:
-    """all-MiniLM-L6-v2's transformer with its pretrained weights, pooling as the sentence model does."""
-    vocab = HFTokenizer.from_file(str(minilm_dir() / "tokenizer.json"))
-    special = {name: vocab.token_to_id(name) for name in ("[CLS]", "[SEP]", "[PAD]")}
+def minilm_encoder(pretrained: bool = True) -> TransformerEncoder:
+    """all-MiniLM-L6-v2's transformer, pooling as the sentence model does; with its pretrained weights,
+    or (`pretrained=False`) randomly initialised, for weights about to be loaded from elsewhere."""
+    vocab = minilm_tokenizer().hf
     return TransformerEncoder.from_pretrained(
-        minilm_dir(), cls_id=special["[CLS]"], sep_id=special["[SEP]"], pad_id=special["[PAD]"]
+        minilm_dir(),
+        cls_id=vocab.token_to_id("[CLS]"),
+        sep_id=vocab.token_to_id("[SEP]"),
+        pad_id=vocab.token_to_id("[PAD]"),
+        load_weights=pretrained,
     )

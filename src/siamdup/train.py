@@ -123,7 +123,7 @@ def make_encoder(config: TrainConfig, tokenizer: Tokenizer, pretrained: bool) ->
     """The encoder to train; `pretrained`: start from MiniLM's weights where the config uses them
     (a resumed run loads its own weights instead)."""
     if config.encoder == "minilm":
-        return minilm_encoder()  # the weights are replaced on resume; building needs them anyway
+        return minilm_encoder(pretrained)
     encoder = LSTMEncoder(
         EncoderConfig(
             vocab_size=tokenizer.vocab_size,

@@ -75,14 +75,17 @@ class TransformerEncoder(nn.Module):
             )
 
     @classmethod
-    def from_pretrained(cls, folder: str | Path, cls_id: int, sep_id: int, pad_id: int) -> TransformerEncoder:
-        """The pretrained model in a Hugging Face folder (config.json + model.safetensors)."""
+    def from_pretrained(
+        cls, folder: str | Path, cls_id: int, sep_id: int, pad_id: int, load_weights: bool = True
+    ) -> TransformerEncoder:
+        """The pretrained model in a Hugging Face folder (config.json + model.safetensors); without
+        `load_weights`, only its shape (for weights loaded from a checkpoint)."""
         transformers = import_transformers()
         hf_config = transformers.AutoConfig.from_pretrained(str(folder), local_files_only=True).to_dict()
         for key in PROVENANCE_KEYS:
             hf_config.pop(key, None)
         config = TransformerConfig(hf_config=hf_config, cls_id=cls_id, sep_id=sep_id, pad_id=pad_id)
-        return cls(config, weights_from=folder)
+        return cls(config, weights_from=folder if load_weights else None)
 
     @property
     def dim(self) -> int:

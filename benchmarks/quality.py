@@ -3,10 +3,10 @@
     python benchmarks/quality.py --data ../shared/data/qqp [--only NAME ...] [--max-minutes M]
 
 Every variant is a named recipe with a few settings changed, trained by `siamdup.train.train` from the same
-seed (`minilm-as-is` is all-MiniLM-L6-v2 untrained, only its τ tuned on dev). For each it prints dev accuracy at the τ tuned on dev (the τ stored with the model), the F1-optimal
-τ and its F1, ROC-AUC, training wall time, model size and encoding speed. Runs are sequential and take
-10-25 minutes each on 2 CPU cores (`minilm-finetune` about an hour); `--max-minutes` caps each one (for a
-quick check of the script).
+seed (`minilm-as-is` is all-MiniLM-L6-v2 untrained, only its τ tuned on dev). For each it prints dev
+accuracy at the τ tuned on dev (the τ stored with the model), the F1-optimal τ and its F1, ROC-AUC,
+training wall time, model size and encoding speed. Runs are sequential and take 10-25 minutes each on 2 CPU
+cores (`minilm-finetune` about an hour); `--max-minutes` caps each one (for a quick check of the script).
 """
 
 from __future__ import annotations
@@ -79,9 +79,10 @@ def main() -> None:
                 if args.max_minutes is not None:
                     config.max_minutes = args.max_minutes
                 console.print(f"[bold]{name}[/]: {config}")
-                dev = train(args.data / "train.tsv.gz", args.data / "dev.tsv", out, config, console=console)[
-                    "dev"
-                ]
+                metrics = train(
+                    args.data / "train.tsv.gz", args.data / "dev.tsv", out, config, console=console
+                )
+                dev = metrics["dev"]
                 model = Siamese.load(out)
             wall = time.perf_counter() - start
             size_mb = (Path(out) / "model.safetensors").stat().st_size / 2**20

@@ -12,8 +12,18 @@ from safetensors.torch import load_file
 from siamdup import Siamese
 from siamdup.data.readers import Pair, read_pairs
 from siamdup.evaluate import PairEvaluator
+from siamdup.model.encoder import EncoderConfig, LSTMEncoder
 from siamdup.tokenizer import Tokenizer
-from siamdup.train import CHECKPOINT, TrainConfig, TrainingData, lr_at, make_batch, prepare, train
+from siamdup.train import (
+    CHECKPOINT,
+    TrainConfig,
+    TrainingData,
+    lr_at,
+    make_batch,
+    parameter_groups,
+    prepare,
+    train,
+)
 
 QUIET = Console(quiet=True)
 
@@ -79,6 +89,7 @@ def test_early_stopping_and_time_budget(tmp_path: Path, synthetic_files) -> None
         ({"cluster_positives": 1.5}, "from 0 to 1"),
         ({"encoder": "gru"}, "unknown encoder 'gru'"),
         ({"encoder": "minilm"}, "embeddings to minilm"),
+        ({"embedding_lr_ratio": -0.5}, "0 or more"),
     ],
 )
 def test_bad_settings_fail_before_the_data_is_read(tmp_path: Path, setting: dict, message: str) -> None:
@@ -106,6 +117,38 @@ def test_contrastive_term_on_labelled_pairs_trains(tmp_path: Path, synthetic_fil
     metrics = train(*synthetic_files, tmp_path / "pairs", config, console=QUIET)
     assert metrics["dev"]["accuracy"] >= 0.95
     assert metrics["config"]["pair_loss_weight"] == 1.0
+
+
+def test_mixed_precision_training_trains_and_saves_float32(tmp_path: Path, synthetic_files) -> None:
+    metrics = train(*synthetic_files, tmp_path / "bf16", tiny_config(bf16=True), console=QUIET)
+    assert metrics["dev"]["accuracy"] >= 0.95 and metrics["config"]["bf16"] is True
+    weights = load_file(str(tmp_path / "bf16" / "model.safetensors"))
+    assert {w.dtype for w in weights.values()} == {torch.float32}
+
+
+def test_embedding_lr_ratio_groups_the_table_apart() -> None:
+    encoder = LSTMEncoder(EncoderConfig(vocab_size=50, d_model=16, num_layers=2, embedding_dim=24))
+    table, others = parameter_groups(encoder, TrainConfig(embedding_lr_ratio=0.1))
+    assert table["lr_ratio"] == 0.1 and table["params"] == [encoder.embedding.weight]
+    assert others["lr_ratio"] == 1.0
+    # every other weight (the projection and the LSTM included) is trained at the full rate, once
+    assert sorted(map(id, others["params"])) == sorted(
+        id(p) for p in encoder.parameters() if p is not encoder.embedding.weight
+    )
+    assert len(parameter_groups(encoder, TrainConfig())) == 1
+
+
+def test_embedding_lr_ratio_zero_freezes_the_table_only(tmp_path: Path, synthetic_files) -> None:
+    """With a share of 0 the embeddings stay as initialised while the LSTM trains: one epoch and two
+    epochs from the same seed end with the same table but different LSTM weights."""
+    weights = []
+    for epochs in (1, 2):
+        config = tiny_config(embedding_lr_ratio=0.0, epochs=epochs, patience=10)
+        train(*synthetic_files, tmp_path / str(epochs), config, console=QUIET)
+        weights.append(load_file(str(tmp_path / str(epochs) / CHECKPOINT / "model.safetensors")))
+    one, two = weights
+    assert torch.equal(one["embedding.weight"], two["embedding.weight"])
+    assert not torch.allclose(one["lstm.weight_hh_l0"], two["lstm.weight_hh_l0"])
 
 
 def prepared(pairs: list[Pair]) -> TrainingData:

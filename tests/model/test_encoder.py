@@ -151,3 +151,33 @@ def test_pooling_is_checked_and_mean_keeps_earlier_configs() -> None:
     assert config.to_dict()["pooling"] == "mean+max"
     assert EncoderConfig(**config.to_dict()) == config
     assert LSTMEncoder(config).dim == 32
+
+
+@pytest.mark.parametrize("pooling", ["mean", "mean+max"])
+def test_bfloat16_autocast_stays_close_and_pools_in_float32(pooling: str) -> None:
+    """Mixed-precision training (TrainConfig.bf16): the LSTM runs in bfloat16 under autocast, the pooled
+    unit vectors come out float32 and near the float32 ones, and so do the weights' gradients."""
+    torch.manual_seed(0)
+    enc = LSTMEncoder(
+        EncoderConfig(
+            vocab_size=60, d_model=32, num_layers=2, bidirectional=True, embedding_dim=48, pooling=pooling
+        )
+    )
+    gen = torch.Generator().manual_seed(1)
+    lengths = torch.randint(1, 20, (200,), generator=gen)
+    ids = torch.randint(1, 60, (200, int(lengths.max())), generator=gen)
+    weights = torch.randn(200, enc.dim, generator=gen)
+    results = []
+    for bf16 in (False, True):
+        enc.zero_grad()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            vectors = enc(ids, lengths)
+        (vectors * weights).sum().backward()
+        results.append((vectors, enc.lstm.weight_ih_l1.grad.clone(), enc.project.weight.grad.clone()))
+    (full, *full_grads), (mixed, *mixed_grads) = results
+    assert mixed.dtype == torch.float32
+    assert torch.allclose(mixed.norm(dim=1), torch.ones(200), atol=1e-5)
+    assert (mixed - full).abs().max() < 0.03
+    assert (full * mixed).sum(1).min() > 0.999  # each vector points the same way
+    for a, b in zip(full_grads, mixed_grads, strict=True):
+        assert torch.nn.functional.cosine_similarity(a.flatten(), b.flatten(), dim=0) > 0.99

@@ -38,6 +38,13 @@ def train_command(
     lr: Annotated[
         float | None, typer.Option(help="Peak learning rate (Adam, warm-up then cosine decay).")
     ] = None,
+    embedding_lr_ratio: Annotated[
+        float | None,
+        typer.Option(
+            help="The token embeddings' learning rate as a share of --lr (LSTM only): below 1 keeps "
+            "pretrained embeddings nearer to where they started."
+        ),
+    ] = None,
     loss: Annotated[
         str | None, typer.Option(help="mined-triplet (the reference) or in-batch-softmax.")
     ] = None,
@@ -92,6 +99,14 @@ def train_command(
             help="From epoch 2, add hard negatives mined with the model: near questions of other clusters.",
         ),
     ] = None,
+    bf16: Annotated[
+        bool | None,
+        typer.Option(
+            "--bf16/--fp32",
+            help="Mixed precision: train the LSTM under bfloat16 autocast (fast on CPUs with AVX-512 BF16 or "
+            "AMX and on recent GPUs; slow elsewhere). The saved model is float32 either way.",
+        ),
+    ] = None,
     max_minutes: Annotated[float | None, typer.Option(help="Stop training after this many minutes.")] = None,
     patience: Annotated[
         int | None, typer.Option(help="Stop after this many epochs without dev gain.")
@@ -119,6 +134,7 @@ def train_command(
         "epochs": epochs,
         "batch_size": batch_size,
         "lr": lr,
+        "embedding_lr_ratio": embedding_lr_ratio,
         "loss": loss,
         "margin": margin,
         "embeddings": embeddings,
@@ -132,6 +148,7 @@ def train_command(
         "hard_negatives": hard_negatives,
         "cluster_positives": cluster_positives,
         "mined_negatives": mined_negatives,
+        "bf16": bf16,
         "max_minutes": max_minutes,
         "patience": patience,
         "seed": seed,

@@ -154,6 +154,8 @@ class LSTMEncoder(nn.Module):
             if layer > 0:  # as nn.LSTM does: dropout between layers, not after the last
                 x = nn.functional.dropout(x, self.lstm.dropout, self.training)
             x = torch.cat([self._run(x, lengths, f"l{layer}{d}", bool(d)) for d in directions], dim=-1)
+        # Pool and normalise in float32 also under bfloat16 autocast: 8 bits of mantissa would blur cosines.
+        x = x.float()
         # From the lengths, not the ids: a pretrained vocabulary's [PAD] id can also come out of real text.
         positions = torch.arange(x.shape[1], device=x.device)
         mask = (positions < lengths.unsqueeze(1)).unsqueeze(-1).to(x.dtype)

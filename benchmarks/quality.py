@@ -29,12 +29,15 @@ from siamdup.pretrained import minilm_encoder, minilm_tokenizer
 from siamdup.recipes import recipe_config
 from siamdup.train import train
 
-# name: (recipe, settings changed). The README's accuracy tables list the same rows; the minilm-12-* rows
-# are 12-epoch runs of the default recipe with MiniLM's embeddings and one setting changed. The recipe None:
-# not trained.
+# name: (recipe, settings changed). The README's accuracy tables list the same rows. The recipe None: not
+# trained.
 MINILM_12 = {"embeddings": "minilm"}
+# The recipe shipped before the current one: MiniLM embeddings, 2-layer BiLSTM (d 128), cluster positives 0.5.
+PREVIOUS = {**MINILM_12, "cluster_positives": 0.5}
+MINILM_8 = {**PREVIOUS, "epochs": 8, "bf16": True}
 VARIANTS: dict[str, tuple[str | None, dict]] = {
     "default": ("default", {}),
+    # The first screen: 12 epochs of the default recipe with MiniLM's embeddings, one setting changed.
     "minilm-12": ("default", MINILM_12),
     "minilm-12-dropout-0.3": ("default", {**MINILM_12, "dropout": 0.3}),
     "minilm-12-batch-512": ("default", {**MINILM_12, "batch_size": 512}),
@@ -42,6 +45,12 @@ VARIANTS: dict[str, tuple[str | None, dict]] = {
     "minilm-12-mined-negatives": ("default", {**MINILM_12, "mined_negatives": True}),
     "minilm-12-cluster-positives": ("default", {**MINILM_12, "cluster_positives": 0.5}),
     "minilm-20": ("default", {**MINILM_12, "epochs": 20}),
+    "minilm-20-cluster-positives": ("default", {**PREVIOUS, "epochs": 20}),
+    # The second screen: that recipe in 8 epochs under bfloat16 autocast, one setting changed.
+    "minilm-8": ("default", MINILM_8),
+    "minilm-8-embedding-lr-0.1": ("default", {**MINILM_8, "embedding_lr_ratio": 0.1}),
+    "minilm-8-pair-weight-2": ("default", {**MINILM_8, "pair_loss_weight": 2.0}),
+    "minilm-8-wide": ("default", {**MINILM_8, "d_model": 256, "num_layers": 1}),
     "minilm-recipe": ("minilm", {}),
     "minilm-as-is": (None, {}),
     "minilm-finetune": ("minilm-finetune", {}),

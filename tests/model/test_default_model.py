@@ -30,7 +30,8 @@ def test_default_model_works_with_no_path_and_separates_clear_cases() -> None:
         ],
     )
     assert decisions.tolist() == [True, True, False], scores
-    assert model.encode(["How old are you?"]).shape == (1, 128)
+    width = json.loads((default_model_path() / "config.json").read_text())["encoder"]["d_model"]
+    assert model.encode(["How old are you?"]).shape == (1, width)
 
 
 def test_shipped_config_round_trips_so_its_fingerprint_is_stable() -> None:
@@ -43,3 +44,15 @@ def test_shipped_config_round_trips_so_its_fingerprint_is_stable() -> None:
 
     saved = json.loads((default_model_path() / "config.json").read_text())["encoder"]
     assert EncoderConfig(**saved).to_dict() == saved
+
+
+@pytest.mark.integration
+def test_shipped_weights_score_on_dev_what_their_metrics_say(qqp_dir) -> None:
+    """The package stores the weights in float16; the copy must score on dev as the float32 model it came
+    from did (metrics.json), at the stored τ."""
+    from siamdup.data.readers import read_pairs
+    from siamdup.evaluate import PairEvaluator
+
+    metrics = json.loads((default_model_path() / "metrics.json").read_text())
+    report = PairEvaluator(read_pairs(qqp_dir / "dev.tsv")[0])(Siamese.load())
+    assert report["accuracy"] == pytest.approx(metrics["dev"]["accuracy"], abs=0.002)

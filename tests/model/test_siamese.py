@@ -57,3 +57,24 @@ def test_load_refuses_incomplete_or_foreign_directories(tiny_model_dir: Path, tm
     (tmp_path / "n" / "config.json").write_text(json.dumps({**config, "format_version": 99}))
     with pytest.raises(ModelLoadError, match="unsupported model format"):
         Siamese.load(tmp_path / "n")
+
+
+def test_weights_stored_in_float16_load_into_float32(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """The shipped model stores its weights in float16 to stay small; loading copies them into the
+    float32 parameters, and the vectors stay close to the float32 model's."""
+    import shutil
+
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    model = Siamese.load(tiny_model_dir)
+    shutil.copytree(tiny_model_dir, tmp_path / "half", ignore=shutil.ignore_patterns("checkpoint"))
+    weights = load_file(str(tmp_path / "half" / "model.safetensors"))
+    save_file({k: w.half() for k, w in weights.items()}, str(tmp_path / "half" / "model.safetensors"))
+    half = Siamese.load(tmp_path / "half")
+    assert {p.dtype for p in half.encoder.parameters()} == {torch.float32}
+    texts = ["how do i learn chess?", "is yoga hard?", "why do people like poetry?"]
+    full, rounded = model.encode(texts), half.encode(texts)
+    assert rounded.dtype == np.float32
+    assert not np.array_equal(full, rounded)  # the rounding did happen
+    assert np.abs(full - rounded).max() < 5e-3

@@ -170,7 +170,10 @@ def main() -> None:
     ids_path = args.cache / "speed-ids.json"
     facts = write_ids(args.data, ids_path)
     rows = [siamdup_run(args.data, facts["questions"], console)]
-    shipped = encode_speed(Siamese.load(), facts["questions"])  # the default model: 2-layer BiLSTM
+    default_model = Siamese.load()
+    shipped = encode_speed(default_model, facts["questions"])
+    c = default_model.encoder.config
+    shipped_name = f"{c.num_layers}-layer {'Bi' if c.bidirectional else ''}LSTM, {c.d_model} outputs"
     if args.with_peers:
         rows += [peer_run(name, ids_path, args.cache, args.peer_steps, console) for name in PEERS]
 
@@ -214,7 +217,7 @@ def main() -> None:
         f"siamdup encoding: {encode_gflops:.1f} GFLOP/s = {100 * encode_gflops / peak:.0f}% of the matmul peak"
     )
     print(
-        f"shipped default model (2-layer BiLSTM): {shipped['encode_per_s']:,.0f} questions/s from text in "
+        f"shipped default model ({shipped_name}): {shipped['encode_per_s']:,.0f} questions/s from text in "
         f"batches of 512, {shipped['single_ms']:.2f} ms for one question "
         f"({shipped['encode_ids_per_s']:,.0f}/s and {shipped['single_ids_ms']:.2f} ms from token ids)"
     )

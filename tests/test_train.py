@@ -73,6 +73,24 @@ def test_same_seed_same_model_and_resume_continues_exactly(tmp_path: Path, synth
     assert [h["epoch"] for h in hist] == [1, 2, 3]
 
 
+def test_resume_reads_a_checkpoint_from_before_the_embedding_share(tmp_path: Path, synthetic_files) -> None:
+    """Checkpoints written before `embedding_lr_ratio` existed hold one optimiser group without `lr_ratio`."""
+
+    def stop_after_first(record: dict) -> None:
+        if record["epoch"] == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(*synthetic_files, tmp_path, tiny_config(epochs=2), console=QUIET, on_epoch=stop_after_first)
+    meta_file = tmp_path / CHECKPOINT / "optimizer.json"
+    meta = json.loads(meta_file.read_text())
+    for group in meta["param_groups"]:
+        del group["lr_ratio"]
+    meta_file.write_text(json.dumps(meta))
+    metrics = train(*synthetic_files, tmp_path, resume=True, console=QUIET)
+    assert [h["epoch"] for h in metrics["history"]] == [1, 2]
+
+
 def test_early_stopping_and_time_budget(tmp_path: Path, synthetic_files) -> None:
     metrics = train(*synthetic_files, tmp_path / "early", tiny_config(epochs=30, patience=1), console=QUIET)
     assert len(metrics["history"]) < 30  # perfect dev accuracy cannot improve: stops after patience

@@ -438,7 +438,7 @@ def train(
                 batch = make_batch(data, rows, rng, config.hard_negatives, mined, config.cluster_positives)
                 chunk = non_dups[n_batch * per_batch : (n_batch + 1) * per_batch]
                 for group in optimizer.param_groups:
-                    # .get: checkpoints written before the embedding share existed have one plain group
+                    # .get: a checkpoint from before the embedding share holds groups without lr_ratio
                     group["lr"] = lr_at(step, total_steps, config) * group.get("lr_ratio", 1.0)
                 # One forward pass encodes every question of the step (shared weights).
                 pair_a = [a for a, _ in chunk]

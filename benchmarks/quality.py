@@ -51,6 +51,10 @@ VARIANTS: dict[str, tuple[str | None, dict]] = {
     "minilm-8-embedding-lr-0.1": ("default", {**MINILM_8, "embedding_lr_ratio": 0.1}),
     "minilm-8-pair-weight-2": ("default", {**MINILM_8, "pair_loss_weight": 2.0}),
     "minilm-8-wide": ("default", {**MINILM_8, "d_model": 256, "num_layers": 1}),
+    "minilm-8-wide-pair-weight-4": (
+        "default",
+        {**MINILM_8, "d_model": 256, "num_layers": 1, "pair_loss_weight": 4.0},
+    ),
     "minilm-recipe": ("minilm", {}),
     "minilm-as-is": (None, {}),
     "minilm-finetune": ("minilm-finetune", {}),

@@ -52,14 +52,14 @@ def test_training_beats_the_untrained_model(tiny_model_dir: Path, synthetic_file
     assert evaluator.tune(trained)["roc_auc"] > evaluator.tune(untrained)["roc_auc"] + 0.1
 
 
+def stop_after_first(record: dict) -> None:
+    if record["epoch"] == 1:
+        raise KeyboardInterrupt  # as if the run was killed right after epoch 1's checkpoint
+
+
 def test_same_seed_same_model_and_resume_continues_exactly(tmp_path: Path, synthetic_files) -> None:
     config = tiny_config(epochs=3)
     train(*synthetic_files, tmp_path / "straight", config, console=QUIET)
-
-    def stop_after_first(record: dict) -> None:
-        if record["epoch"] == 1:
-            raise KeyboardInterrupt  # as if the run was killed right after epoch 1's checkpoint
-
     with pytest.raises(KeyboardInterrupt):
         train(*synthetic_files, tmp_path / "resumed", config, console=QUIET, on_epoch=stop_after_first)
     train(*synthetic_files, tmp_path / "resumed", resume=True, console=QUIET)
@@ -75,11 +75,6 @@ def test_same_seed_same_model_and_resume_continues_exactly(tmp_path: Path, synth
 
 def test_resume_reads_a_checkpoint_from_before_the_embedding_share(tmp_path: Path, synthetic_files) -> None:
     """Checkpoints written before `embedding_lr_ratio` existed hold one optimiser group without `lr_ratio`."""
-
-    def stop_after_first(record: dict) -> None:
-        if record["epoch"] == 1:
-            raise KeyboardInterrupt
-
     with pytest.raises(KeyboardInterrupt):
         train(*synthetic_files, tmp_path, tiny_config(epochs=2), console=QUIET, on_epoch=stop_after_first)
     meta_file = tmp_path / CHECKPOINT / "optimizer.json"

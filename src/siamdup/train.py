@@ -304,7 +304,9 @@ def load_optimizer_state(
     for name, tensor in tensors.items():
         idx, key = name.split(".", 1)
         state[int(idx)][key] = tensor
-    optimizer.load_state_dict({"state": dict(state), "param_groups": meta["param_groups"]})
+    # A checkpoint from before the embedding share (TrainConfig.embedding_lr_ratio) has no lr_ratio.
+    groups = [{"lr_ratio": 1.0, **group} for group in meta["param_groups"]]
+    optimizer.load_state_dict({"state": dict(state), "param_groups": groups})
 
 
 def run_figures(pairs_seen: int, train_seconds: float, steps: int) -> dict:
@@ -438,15 +440,14 @@ def train(
                 batch = make_batch(data, rows, rng, config.hard_negatives, mined, config.cluster_positives)
                 chunk = non_dups[n_batch * per_batch : (n_batch + 1) * per_batch]
                 for group in optimizer.param_groups:
-                    # .get: a checkpoint from before the embedding share holds groups without lr_ratio
-                    group["lr"] = lr_at(step, total_steps, config) * group.get("lr_ratio", 1.0)
+                    group["lr"] = lr_at(step, total_steps, config) * group["lr_ratio"]
                 # One forward pass encodes every question of the step (shared weights).
                 pair_a = [a for a, _ in chunk]
                 pair_b = [b for _, b in chunk]
                 groups = [batch.anchors, batch.positives, batch.negatives, pair_a, pair_b]
                 with torch.autocast(dev_device.type, dtype=torch.bfloat16, enabled=config.bf16):
                     vectors = model.encode_ids([ids for group in groups for ids in group])
-                va, vp, vn, vpa, vpb = torch.split(vectors.float(), [len(g) for g in groups])
+                va, vp, vn, vpa, vpb = torch.split(vectors, [len(g) for g in groups])
                 loss = loss_fn(va, vp, vn if len(vn) else None)
                 if config.pair_loss_weight:
                     labels = torch.cat([torch.ones(len(va)), torch.zeros(len(vpa))]).to(vectors.device)

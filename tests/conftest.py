@@ -123,3 +123,17 @@ FORUM_QUESTIONS = {
     "sleep": "Why can't I sleep at night?",
     "job": "How do I prepare for a job interview?",
 }
+
+
+@pytest.fixture(scope="session")
+def untrained_twin_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A randomly initialised LSTM model, 24 wide, with the tiny model's tokenizer: a second ensemble member."""
+    import torch
+
+    from siamdup import Siamese
+    from siamdup.model.encoder import EncoderConfig, LSTMEncoder
+
+    tokenizer = Siamese.load(tiny_model_dir).tokenizer
+    torch.manual_seed(1)
+    encoder = LSTMEncoder(EncoderConfig(vocab_size=tokenizer.vocab_size, d_model=24, pad_id=tokenizer.pad_id))
+    return Siamese(tokenizer, encoder.eval()).save(tmp_path_factory.mktemp("untrained_twin"))

@@ -115,3 +115,41 @@ def test_train_refuses_unknown_embeddings_or_a_missing_optional_package(
     )
     assert no_transformers.exit_code == 2 and "siamdup[transformers]" in no_transformers.output
     assert not (tmp_path / "m").exists()  # nothing written
+
+
+def test_ensemble_command(
+    tiny_model_dir: Path, untrained_twin_dir: Path, synthetic_files, tmp_path: Path
+) -> None:
+    out_dir = tmp_path / "ensemble"
+    result = run(
+        "ensemble", tiny_model_dir, untrained_twin_dir, "--dev", synthetic_files[1], "--out", out_dir
+    )
+    assert result.exit_code == 0, result.output
+    assert "ensemble (weights" in result.stdout
+    metrics = json.loads((out_dir / "metrics.json").read_text())["dev"]
+    evaluated = json.loads(run("evaluate", "--model", out_dir, "--data", synthetic_files[1], "--json").stdout)
+    assert evaluated["accuracy"] == metrics["accuracy"] and evaluated["threshold"] == metrics["threshold"]
+    # Nothing already saved is replaced without --overwrite; bad weights get a clear error.
+    before = (out_dir / "config.json").read_text()
+    again = run("ensemble", tiny_model_dir, untrained_twin_dir, "--dev", synthetic_files[1], "--out", out_dir)
+    assert again.exit_code == 2 and "--overwrite" in again.output
+    for weights, message in (
+        ("0.5", "1 values for 2 models"),
+        ("a,b", "numbers separated"),
+        ("0.9,0.9", "sum to 1"),
+    ):
+        bad = run(
+            "ensemble",
+            tiny_model_dir,
+            untrained_twin_dir,
+            "--dev",
+            synthetic_files[1],
+            "--out",
+            tmp_path / "x",
+            "--weights",
+            weights,
+        )
+        assert bad.exit_code == 2 and message in bad.output, bad.output
+    assert (out_dir / "config.json").read_text() == before
+    one = run("ensemble", tiny_model_dir, "--dev", synthetic_files[1], "--out", tmp_path / "y")
+    assert one.exit_code == 2 and "two or more" in one.output

@@ -1,4 +1,4 @@
-"""Model commands: train, evaluate, predict, info."""
+"""Model commands: train, ensemble, evaluate, predict, info."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from siamdup.cli.common import ModelOption, app, err, fail, load_model, out
+from siamdup.combine import combine
 from siamdup.data.readers import DataError, read_pairs
 from siamdup.evaluate import PairEvaluator
 from siamdup.recipes import RECIPES, recipe_config
@@ -188,6 +189,50 @@ def train_command(
         raise fail(str(e)) from None
     dev = metrics["dev"]
     out.print(f"dev accuracy {dev['accuracy']:.4f} at τ={dev['threshold']:.3f}; model in {out_dir}")
+
+
+@app.command("ensemble")
+def ensemble_command(
+    models: Annotated[list[Path], typer.Argument(help="Two or more trained model directories.")],
+    dev_path: Annotated[Path, typer.Option("--dev", help="Labelled pairs to tune the weights and τ on.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Model directory to write.")],
+    weights: Annotated[
+        str | None,
+        typer.Option(help="Member weights, comma-separated, summing to 1 (default: tuned on --dev)."),
+    ] = None,
+    step: Annotated[float, typer.Option(help="Grid step of the weights tried when tuning.")] = 0.05,
+    overwrite: Annotated[bool, typer.Option(help="Replace a model already in --out.")] = False,
+) -> None:
+    """Join trained models into one: its similarity is the weighted mean of theirs.
+
+    Still one vector per question (the members' vectors side by side), so the index and the service take
+    it like any model. The members must share a tokenizer (e.g. all trained with --embeddings minilm).
+
+    Example: siamdup ensemble runs/lstm runs/minilm-finetune --dev dev.tsv --out models/ensemble
+    """
+    if (out_dir / "config.json").exists() and not overwrite:
+        raise fail(f"{out_dir} already holds a model: pass --overwrite or choose another --out")
+    try:
+        given = [float(w) for w in weights.split(",")] if weights is not None else None
+    except ValueError:
+        raise fail(f"--weights takes numbers separated by commas, got {weights!r}") from None
+    if given is not None and len(given) != len(models):
+        raise fail(f"--weights has {len(given)} values for {len(models)} models")
+    members = [load_model(m) for m in models]
+    try:
+        pairs, read_report = read_pairs(dev_path)
+        err.print(read_report.summary())
+        model, report = combine(members, pairs, given, step)
+    except (DataError, ValueError) as e:
+        raise fail(str(e)) from None
+    model.save(out_dir, extra_files={"metrics.json": {"dev": report}})
+    for member in report["members"]:
+        out.print(f"member {member['model']}: dev accuracy {member['accuracy']:.4f} (its own best τ)")
+    weights_text = ", ".join(f"{w:.2f}" for w in model.encoder.config.weights)
+    out.print(
+        f"ensemble (weights {weights_text}): dev accuracy {report['accuracy']:.4f} at τ={report['threshold']:.3f}, "
+        f"ROC-AUC {report['roc_auc']:.4f}; model in {out_dir}"
+    )
 
 
 @app.command("evaluate")

@@ -17,6 +17,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from siamdup.model.encoder import EncoderConfig, LSTMEncoder
+from siamdup.model.ensemble import EnsembleConfig, EnsembleEncoder
 from siamdup.model.transformer import TransformerConfig, TransformerEncoder
 from siamdup.storage import atomic_directory, recover
 from siamdup.tokenizer import Tokenizer
@@ -24,7 +25,7 @@ from siamdup.tokenizer import Tokenizer
 FORMAT = "siamdup-model"
 FORMAT_VERSION = 1
 DEFAULT_THRESHOLD = 0.7  # the course default, used until a threshold is tuned on dev data
-Encoder = LSTMEncoder | TransformerEncoder
+Encoder = LSTMEncoder | TransformerEncoder | EnsembleEncoder
 
 
 class ModelLoadError(ValueError):
@@ -46,8 +47,12 @@ def build_encoder(architecture: str, settings: dict, directory: Path) -> Encoder
         return LSTMEncoder(EncoderConfig(**settings))
     if architecture == TransformerEncoder.architecture:
         return TransformerEncoder(TransformerConfig(**settings))
+    if architecture == EnsembleEncoder.architecture:
+        config = EnsembleConfig(**settings)
+        members = [build_encoder(m["architecture"], m["encoder"], directory) for m in config.members]
+        return EnsembleEncoder(members, config.weights)
     raise ModelLoadError(
-        f"{directory}: unknown architecture {architecture!r} (this siamdup has lstm, transformer)"
+        f"{directory}: unknown architecture {architecture!r} (this siamdup has lstm, transformer, ensemble)"
     )
 
 

@@ -38,7 +38,7 @@ def combine(
 ) -> tuple[Siamese, dict]:
     """An ensemble of `models` with the accuracy-optimal weights (on `weight_grid`; or `weights` as given)
     and τ on `pairs`. Returns the model and its report: the pairs' figures at its τ, each member's own
-    best accuracy there, and every weighting tried."""
+    best accuracy on the same pairs, and every weighting tried."""
     if len(models) < 2:
         raise ValueError(f"an ensemble needs two or more models, got {len(models)}")
     if weights is not None:

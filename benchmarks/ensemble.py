@@ -5,7 +5,7 @@
 Each member is a model directory trained by `siamdup train` (its metrics.json holds its training time).
 Prints the machine, each member's dev figures and training time, the ensemble's dev accuracy at the tuned
 τ, best F1, ROC-AUC, the weights chosen, the members' training time summed (the issue's bar is 2 hours),
-model size and encoding speed, and the course's two example pairs.
+model size and encoding speed, and the model card's example pairs (the course's two among them).
 """
 
 from __future__ import annotations
@@ -16,14 +16,11 @@ from pathlib import Path
 
 from machine import benchmark_parser, describe
 from peers.common import best_seconds
+from train_default import EXAMPLES
 
 from siamdup import Siamese
 from siamdup.combine import combine
 from siamdup.data.readers import read_pairs
-from siamdup.evaluate import PairEvaluator
-from siamdup.metrics import best_threshold
-
-COURSE_PAIRS = [("How old are you?", "What is your age?"), ("Where are you from?", "Where are you going?")]
 
 
 def main() -> None:
@@ -33,35 +30,32 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="also save the ensemble model here")
     args = parser.parse_args()
     dev_pairs, _ = read_pairs(args.data / "dev.tsv")
-    evaluator = PairEvaluator(dev_pairs, name="dev")
     questions = list(dict.fromkeys(q for p in dev_pairs for q in (p.question1, p.question2)))
     members = [Siamese.load(m) for m in args.members]
     print(f"machine: {describe()}")
+    model, report = combine(members, dev_pairs, step=args.step)
     total_minutes = 0.0
-    for path, member in zip(args.members, members, strict=True):
+    for path, member, dev in zip(args.members, members, report["members"], strict=True):
         run = json.loads((path / "metrics.json").read_text())["train"]
         total_minutes += run["seconds"] / 60
-        dev = evaluator.tune(member)
         print(
             f"member {path}: {member.config()['architecture']}, dev accuracy {dev['accuracy']:.4f} "
             f"(τ {dev['threshold']:.3f}), ROC-AUC {dev['roc_auc']:.4f}, trained {run['seconds'] / 60:.1f} min"
         )
-    model, report = combine(members, dev_pairs, step=args.step)
     with tempfile.TemporaryDirectory() as folder:
         saved = model.save(args.out or folder)
         size_mb = (saved / "model.safetensors").stat().st_size / 2**20
-    scores = evaluator.scores(model)
-    f1_tau, f1 = best_threshold(evaluator.labels, scores, "f1")
+    best_f1 = report["best_threshold_on_this_data"]["f1"]
     encode = len(questions) / best_seconds(lambda: model.encode(questions))
     weights = ", ".join(f"{w:.2f}" for w in model.encoder.config.weights)
     print(f"ensemble weights      {weights} (tuned on dev, step {args.step})")
     print(f"dev accuracy at τ     {report['accuracy']:.4f}  (τ = {report['threshold']:.3f}, tuned on dev)")
-    print(f"best F1 (τ)           {f1:.4f} ({f1_tau:.3f})")
+    print(f"best F1 (τ)           {best_f1['f1']:.4f} ({best_f1['threshold']:.3f})")
     print(f"dev ROC-AUC           {report['roc_auc']:.4f}")
     print(f"training, summed      {total_minutes:.1f} min")
     print(f"model size            {size_mb:.1f} MB, {model.dim} dimensions")
     print(f"encoding              {encode:,.0f} q/s")
-    for a, b in COURSE_PAIRS:
+    for a, b in EXAMPLES:
         score = float(model.similarity([a], [b])[0])
         verdict = "duplicate" if score > model.threshold else "not duplicate"
         print(f"{a!r} / {b!r}: {score:.3f} ({verdict})")

@@ -37,8 +37,8 @@ def combine(
     step: float = 0.05,
 ) -> tuple[Siamese, dict]:
     """An ensemble of `models` with the accuracy-optimal weights (on `weight_grid`; or `weights` as given)
-    and τ on `pairs`. Returns the model and its report: the pairs' figures at its τ, each member's own
-    best accuracy on the same pairs, and every weighting tried."""
+    and τ on `pairs`. Returns the model and its report: the pairs' figures at its τ, each member's figures
+    on the same pairs at its own accuracy-optimal τ, and every weighting tried."""
     if len(models) < 2:
         raise ValueError(f"an ensemble needs two or more models, got {len(models)}")
     if weights is not None:
@@ -65,7 +65,7 @@ def combine(
     model = Siamese(first, encoder, best["threshold"], metadata)
     report = threshold_report(labels, scores, best["threshold"])
     report["members"] = [
-        {"model": path, "accuracy": best_threshold(labels, s, "accuracy")[1]}
+        {"model": path, **threshold_report(labels, s, best_threshold(labels, s, "accuracy")[0])}
         for path, s in zip(metadata["ensemble_of"], member_scores, strict=True)
     ]
     report["weights_tried"] = tried

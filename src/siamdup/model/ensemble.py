@@ -63,10 +63,8 @@ class EnsembleEncoder(nn.Module):
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """ids: (batch, time) long, lengths: (batch,) long >= 1 -> (batch, Σ member dims) unit vectors."""
+        # Every member pools and normalises in float32, also under autocast.
         return torch.cat(
-            [
-                math.sqrt(w) * m(ids, lengths).float()
-                for m, w in zip(self.members, self.config.weights, strict=True)
-            ],
+            [math.sqrt(w) * m(ids, lengths) for m, w in zip(self.members, self.config.weights, strict=True)],
             dim=-1,
         )

@@ -53,9 +53,10 @@ VARIANTS: dict[str, tuple[str | None, dict]] = {
     "minilm-8-pair-weight-2": ("default", {**MINILM_8, "pair_loss_weight": 2.0}),
     "minilm-8-wide": ("default", {**MINILM_8, **WIDE}),
     "minilm-8-wide-pair-weight-4": ("default", {**MINILM_8, **WIDE, "pair_loss_weight": 4.0}),
-    # The recipe at contrastive weights 2 (shipped before) and 4, then the shipped recipe itself (weight 8).
+    # The recipe at contrastive weights 2 (shipped before), 4 and 16, and the shipped recipe itself (weight 8).
     "minilm-wide-pair-weight-2": ("minilm", {"pair_loss_weight": 2.0}),
     "minilm-wide-pair-weight-4": ("minilm", {"pair_loss_weight": 4.0}),
+    "minilm-wide-pair-weight-16": ("minilm", {"pair_loss_weight": 16.0}),
     "minilm-recipe": ("minilm", {}),
     "minilm-as-is": (None, {}),
     "minilm-finetune": ("minilm-finetune", {}),

@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import numpy as np
@@ -6,6 +7,7 @@ import pytest
 from siamdup import Siamese
 from siamdup.index import DuplicateIndex
 from siamdup.model.ensemble import EnsembleConfig, EnsembleEncoder
+from siamdup.model.siamese import ModelLoadError
 
 TEXTS = ["how do i learn chess?", "is yoga hard?", "why do people like poetry?", "how difficult is piano?"]
 OTHERS = ["what is the best way to learn chess?", "is it hard to pick up yoga?", "why?", "is sewing hard?"]
@@ -45,6 +47,18 @@ def test_save_load_round_trip_and_fingerprint(
     assert np.array_equal(model.encode(TEXTS), again.encode(TEXTS))
     assert again.fingerprint() == model.fingerprint()
     assert ensemble_of(a, b, [0.5, 0.5]).fingerprint() != model.fingerprint()
+
+
+def test_load_refuses_hand_edited_weights(
+    tiny_model_dir: Path, untrained_twin_dir: Path, tmp_path: Path
+) -> None:
+    a, b = Siamese.load(tiny_model_dir), Siamese.load(untrained_twin_dir)
+    ensemble_of(a, b, [0.6, 0.4]).save(tmp_path / "e")
+    config = json.loads((tmp_path / "e" / "config.json").read_text())
+    config["encoder"]["weights"] = [0.6, 0.6]
+    (tmp_path / "e" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelLoadError, match=r"is damaged: ValueError: ensemble weights .* sum to 1"):
+        Siamese.load(tmp_path / "e")
 
 
 def test_an_index_takes_an_ensemble_like_any_model(tiny_model_dir: Path, untrained_twin_dir: Path) -> None:

@@ -59,6 +59,41 @@ def test_load_refuses_incomplete_or_foreign_directories(tiny_model_dir: Path, tm
         Siamese.load(tmp_path / "n")
 
 
+def _damage(directory: Path, how: str) -> None:
+    config_path, weights_path = directory / "config.json", directory / "model.safetensors"
+    config = json.loads(config_path.read_text())
+    if how == "config not json":
+        config_path.write_text(config_path.read_text()[:-20])
+    elif how == "unknown setting":
+        config_path.write_text(json.dumps({**config, "encoder": {**config["encoder"], "heads": 4}}))
+    elif how == "no encoder settings":
+        config_path.write_text(json.dumps({k: v for k, v in config.items() if k != "encoder"}))
+    elif how == "other shape":
+        encoder = {**config["encoder"], "d_model": config["encoder"]["d_model"] * 2}
+        config_path.write_text(json.dumps({**config, "encoder": encoder}))
+    elif how == "truncated weights":
+        weights_path.write_bytes(weights_path.read_bytes()[:100])
+
+
+@pytest.mark.parametrize(
+    ("how", "cause"),
+    [
+        ("config not json", "JSONDecodeError"),
+        ("unknown setting", "TypeError"),
+        ("no encoder settings", "KeyError"),
+        ("other shape", "RuntimeError"),
+        ("truncated weights", "SafetensorError"),
+    ],
+)
+def test_load_names_the_directory_of_damaged_files(
+    tiny_model_dir: Path, tmp_path: Path, how: str, cause: str
+) -> None:
+    Siamese.load(tiny_model_dir).save(tmp_path / "m")
+    _damage(tmp_path / "m", how)
+    with pytest.raises(ModelLoadError, match=f"{tmp_path / 'm'} is damaged: {cause}"):
+        Siamese.load(tmp_path / "m")
+
+
 def test_weights_stored_in_float16_load_into_float32(tiny_model_dir: Path, tmp_path: Path) -> None:
     """The shipped model stores its weights in float16 to stay small; loading copies them into the
     float32 parameters, and the vectors stay close to the float32 model's."""

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from siamdup.model.encoder import EncoderConfig, LSTMEncoder
@@ -181,15 +182,23 @@ class Siamese:
         ]
         if missing:
             raise ModelLoadError(f"{directory} is not a siamdup model: missing {', '.join(missing)}")
-        config = json.loads((directory / "config.json").read_text())
-        if config.get("format") != FORMAT or config.get("format_version") != FORMAT_VERSION:
-            raise ModelLoadError(
-                f"{directory}: unsupported model format {config.get('format')!r} "
-                f"version {config.get('format_version')!r} (this siamdup reads {FORMAT} v{FORMAT_VERSION})"
+        try:
+            config = json.loads((directory / "config.json").read_text())
+            if config.get("format") != FORMAT or config.get("format_version") != FORMAT_VERSION:
+                raise ModelLoadError(
+                    f"{directory}: unsupported model format {config.get('format')!r} version "
+                    f"{config.get('format_version')!r} (this siamdup reads {FORMAT} v{FORMAT_VERSION})"
+                )
+            tokenizer = Tokenizer.load(
+                directory / "tokenizer.json", max_length=config["tokenizer"]["max_length"]
             )
-        tokenizer = Tokenizer.load(directory / "tokenizer.json", max_length=config["tokenizer"]["max_length"])
-        encoder = build_encoder(config.get("architecture", "lstm"), config["encoder"], directory)
-        encoder.load_state_dict(load_file(str(directory / "model.safetensors")))
+            encoder = build_encoder(config.get("architecture", "lstm"), config["encoder"], directory)
+            encoder.load_state_dict(load_file(str(directory / "model.safetensors")))
+        except ModelLoadError:
+            raise
+        except (ValueError, TypeError, KeyError, RuntimeError, OSError, SafetensorError) as e:
+            # A hand-edited config, a truncated file, weights of another shape: name the directory.
+            raise ModelLoadError(f"{directory} is damaged: {type(e).__name__}: {e}") from e
         encoder.eval()
         known = {"format", "format_version", "architecture", "encoder", "tokenizer", "threshold"}
         metadata = {k: v for k, v in config.items() if k not in known}

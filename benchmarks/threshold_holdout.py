@@ -18,7 +18,7 @@ from machine import benchmark_parser, describe
 from siamdup import Siamese
 from siamdup.data.readers import read_pairs
 from siamdup.evaluate import PairEvaluator
-from siamdup.metrics import best_threshold
+from siamdup.metrics import best_threshold, pair_metrics
 
 
 def main() -> None:
@@ -27,8 +27,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=50, help="random halvings of dev")
     args = parser.parse_args()
     pairs, _ = read_pairs(args.data / "dev.tsv")
-    labels = np.array([p.label == 1 for p in pairs])
     evaluator = PairEvaluator(pairs, name="dev")
+    labels = evaluator.labels
     print(f"machine: {describe()}")
     print(f"{len(pairs):,} dev pairs, {args.repeats} random halvings (seed 0)")
     for path in args.models:
@@ -40,10 +40,10 @@ def main() -> None:
             order = rng.permutation(len(labels))
             tune, test = order[: len(order) // 2], order[len(order) // 2 :]
             threshold, _ = best_threshold(labels[tune], scores[tune])
-            accuracy = float(((scores[test] > threshold) == labels[test]).mean())
+            accuracy = pair_metrics(labels[test], scores[test], threshold)["accuracy"]
             held_out.append(accuracy)
             optimism.append(best_threshold(labels[test], scores[test])[1] - accuracy)
-        stored = float(((scores > model.threshold) == labels).mean())
+        stored = pair_metrics(labels, scores, model.threshold)["accuracy"]
         print(
             f"{path}: accuracy {stored:.4f} at its stored τ {model.threshold:.3f}; with τ from the other half "
             f"{np.mean(held_out):.4f} (sd {np.std(held_out):.4f}); optimism of a tuned τ {np.mean(optimism):.4f}"

@@ -61,12 +61,16 @@ VARIANTS: dict[str, tuple[str | None, dict]] = {
     "minilm-recipe": ("minilm", {}),
     "minilm-as-is": (None, {}),
     # The whole transformer fine-tuned: its first recipe (3 epochs at lr 3e-5, contrastive weight 1), one
-    # epoch at lr 1e-4 with the contrastive term at weights 1 and 8, and the recipe (2 epochs, weight 8).
+    # epoch at lr 1e-4 with the contrastive term at weights 1, 8 and 16, and the recipe (2 epochs, weight 8).
     "minilm-finetune-lr-3e-5": ("minilm-finetune", {"epochs": 3, "lr": 3e-5, "pair_loss_weight": 1.0}),
     "minilm-finetune-1-epoch": ("minilm-finetune", {"epochs": 1, "lr": 1e-4, "pair_loss_weight": 1.0}),
     "minilm-finetune-1-epoch-pair-weight-8": (
         "minilm-finetune",
         {"epochs": 1, "lr": 1e-4, "pair_loss_weight": 8.0},
+    ),
+    "minilm-finetune-1-epoch-pair-weight-16": (
+        "minilm-finetune",
+        {"epochs": 1, "lr": 1e-4, "pair_loss_weight": 16.0},
     ),
     "minilm-finetune": ("minilm-finetune", {}),
 }

@@ -37,6 +37,7 @@ MINILM_12 = {"embeddings": "minilm"}
 PREVIOUS = {**MINILM_12, "cluster_positives": 0.5}
 MINILM_8 = {**PREVIOUS, "epochs": 8, "bf16": True}
 WIDE = {"d_model": 256, "num_layers": 1}  # one BiLSTM layer of 128 per direction instead of two of 64
+ONE_EPOCH = {"epochs": 1, "lr": 1e-4}  # the transformer screens: one epoch, cosine schedule over it
 VARIANTS: dict[str, tuple[str | None, dict]] = {
     "default": ("default", {}),
     # The first screen: 12 epochs of the default recipe with MiniLM's embeddings, one setting changed.
@@ -63,15 +64,9 @@ VARIANTS: dict[str, tuple[str | None, dict]] = {
     # The whole transformer fine-tuned: its first recipe (3 epochs at lr 3e-5, contrastive weight 1), one
     # epoch at lr 1e-4 with the contrastive term at weights 1, 8 and 16, and the recipe (2 epochs, weight 8).
     "minilm-finetune-lr-3e-5": ("minilm-finetune", {"epochs": 3, "lr": 3e-5, "pair_loss_weight": 1.0}),
-    "minilm-finetune-1-epoch": ("minilm-finetune", {"epochs": 1, "lr": 1e-4, "pair_loss_weight": 1.0}),
-    "minilm-finetune-1-epoch-pair-weight-8": (
-        "minilm-finetune",
-        {"epochs": 1, "lr": 1e-4, "pair_loss_weight": 8.0},
-    ),
-    "minilm-finetune-1-epoch-pair-weight-16": (
-        "minilm-finetune",
-        {"epochs": 1, "lr": 1e-4, "pair_loss_weight": 16.0},
-    ),
+    "minilm-finetune-1-epoch": ("minilm-finetune", {**ONE_EPOCH, "pair_loss_weight": 1.0}),
+    "minilm-finetune-1-epoch-pair-weight-8": ("minilm-finetune", {**ONE_EPOCH, "pair_loss_weight": 8.0}),
+    "minilm-finetune-1-epoch-pair-weight-16": ("minilm-finetune", {**ONE_EPOCH, "pair_loss_weight": 16.0}),
     "minilm-finetune": ("minilm-finetune", {}),
 }
 

@@ -29,8 +29,8 @@ RECIPES: dict[str, TrainConfig] = {
     # (pip install "siamdup[transformers]"); its own dropout, bfloat16 matrix products. As for the LSTM,
     # eight times the weight on the contrastive term was the lever (+2.3 points of dev accuracy in one
     # epoch), and lr 1e-4 learns in one epoch what 3e-5 did in two. 3 epochs took 116 minutes on 2 CPU
-    # cores (48-51 pairs/s); the time budget keeps a slow day within the bar of 2 hours. Dev accuracy 0.8738 (2 epochs:
-    # 0.8699; see the README).
+    # cores (48-51 pairs/s); the time budget keeps a slow day within the bar of 2 hours. Dev accuracy
+    # 0.8738 (2 epochs: 0.8699; see the README).
     "minilm-finetune": TrainConfig(
         encoder="minilm",
         embeddings="minilm",

@@ -32,6 +32,15 @@ def test_wordpiece_tokenizer_splits_unseen_words_into_known_pieces() -> None:
     assert len(tok.tokenize(["word " * 100])[0]) == 16  # our truncation, not the file's 128
 
 
+def test_wordpiece_tokenizer_reads_penn_treebank_text_as_raw_text() -> None:
+    tok = minilm_tokenizer()
+    ptb, raw = tok.tokenize(
+        ["Why ca n't I solve -LSB- math -RSB- x -LSB- / math -RSB- ?", "Why can't I solve [math]x[/math]?"]
+    )
+    assert ptb == raw
+    assert [tok.hf.id_to_token(i) for i in raw][:5] == ["why", "can", "'", "t", "i"]
+
+
 def test_pretrained_embeddings_place_related_words_together() -> None:
     tok, emb = minilm_tokenizer(), minilm_word_embeddings()
     assert emb.shape == (30_522, MINILM_DIM)

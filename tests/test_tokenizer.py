@@ -1,4 +1,7 @@
-from siamdup.tokenizer import Tokenizer
+from tokenizers import Tokenizer as HFTokenizer
+from tokenizers.models import WordLevel
+
+from siamdup.tokenizer import PTB_ESCAPES, Tokenizer, ptb_detokenizer, with_ptb_detokenizer
 
 TEXTS = [
     "What is a class in Python?",
@@ -21,6 +24,43 @@ def test_tokenized_and_raw_forms_give_the_same_ids() -> None:
     assert raw == tokenized
     assert tok.tokenize(["How do I define a class?"]) == tok.tokenize(["how do i define a class ?"])
     assert tok.tokenize(["WHAT IS A CLASS IN PYTHON?"]) == tok.tokenize(["what is a class in python ?"])
+
+
+# The standard Quora partition's text beside the release's raw text it was tokenized from.
+PTB_AND_RAW = [
+    (
+        "I ca n't solve -LSB- math -RSB- x ^ -LCB- 2 -RCB- -LSB- / math -RSB- -LRB- help -RRB- ?",
+        "I can't solve [math]x^{2}[/math] (help)?",
+    ),
+    ("What does `` bar raiser '' mean ? I do n't know .", 'What does "bar raiser" mean? I don\'t know.'),
+    ("Why wo n't ` it ' work ?", "Why won't 'it' work?"),
+]
+
+
+def test_penn_treebank_escapes_give_the_raw_texts_ids() -> None:
+    tok = Tokenizer.train([raw for _, raw in PTB_AND_RAW], min_frequency=1)
+    for ptb, raw in PTB_AND_RAW:
+        assert tok.tokenize([ptb]) == tok.tokenize([raw]), ptb
+        assert tok.unk_id not in tok.tokenize([ptb])[0]
+
+
+def test_ptb_detokenizer_maps_each_escape_and_leaves_raw_text_alone() -> None:
+    undo = ptb_detokenizer()
+    for escaped, raw in PTB_ESCAPES:
+        assert undo.normalize_str(f"a{escaped}b") == f"a{raw}b"
+    assert undo.normalize_str("Don't say \"can't\" (or [this])!") == "Don't say \"can't\" (or [this])!"
+    assert undo.normalize_str("I ca n't , you do n't") == "I can't , you don't"
+
+
+def test_with_ptb_detokenizer_runs_before_the_tokenizers_own_normalizer() -> None:
+    hf = HFTokenizer(WordLevel({"[PAD]": 0, "[UNK]": 1}, unk_token="[UNK]"))
+    assert with_ptb_detokenizer(hf).normalizer.normalize_str("-LRB- x -RRB-") == "( x )"
+    from tokenizers import normalizers
+
+    hf.normalizer = normalizers.Lowercase()
+    assert with_ptb_detokenizer(hf).normalizer.normalize_str("Ca N'T -LRB- X -RRB-") == "can't ( x )"
+    once = with_ptb_detokenizer(hf).to_str()
+    assert with_ptb_detokenizer(hf).to_str() == once  # added once only
 
 
 def test_unknown_words_map_to_unk_and_pad_is_zero() -> None:
@@ -55,3 +95,4 @@ def test_save_load_round_trip(tmp_path) -> None:
     tok.save(tmp_path / "tokenizer.json")
     again = Tokenizer.load(tmp_path / "tokenizer.json", max_length=8)
     assert again.tokenize(TEXTS) == tok.tokenize(TEXTS)
+    assert again.tokenize(["Where are you from -LRB- ? -RRB-"]) == tok.tokenize(["Where are you from (?)"])

@@ -17,7 +17,7 @@ from safetensors import safe_open
 from tokenizers import Tokenizer as HFTokenizer
 
 from siamdup.model.transformer import TransformerEncoder
-from siamdup.tokenizer import Tokenizer
+from siamdup.tokenizer import Tokenizer, with_ptb_detokenizer
 
 WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
 MINILM_DIM = 384  # width of its token embeddings
@@ -35,8 +35,10 @@ def minilm_dir() -> Path:
 
 
 def minilm_tokenizer(max_length: int = 64) -> Tokenizer:
-    """MiniLM's uncased WordPiece tokenizer (30,522 entries), without its special tokens or truncation."""
-    return Tokenizer(HFTokenizer.from_file(str(minilm_dir() / "tokenizer.json")), max_length=max_length)
+    """MiniLM's uncased WordPiece tokenizer (30,522 entries), without its special tokens or truncation,
+    and with siamdup's undoing of Penn-Treebank escapes in front of its own normalizer."""
+    hf = with_ptb_detokenizer(HFTokenizer.from_file(str(minilm_dir() / "tokenizer.json")))
+    return Tokenizer(hf, max_length=max_length)
 
 
 def minilm_word_embeddings() -> torch.Tensor:

@@ -3,6 +3,11 @@
 Text is NFKC-normalised and lower-cased, split on white space, and every punctuation or symbol character
 becomes a token of its own. So the tokenized form of a question ("class ?") and its raw form ("class?")
 give the same ids, and the standard Quora partition (tokenized) reads like the release (raw).
+
+That partition (the dev and test splits) is Penn-Treebank tokenized as well: brackets are escaped
+("-LRB- math -RRB-"), quotes are `` and '', and contractions are split ("ca n't"). `ptb_detokenizer`
+undoes those escapes before anything else, so "ca n't" and "can't" give the same ids; every tokenizer
+siamdup builds starts with it, and it is saved in tokenizer.json with the rest.
 """
 
 from __future__ import annotations
@@ -19,6 +24,36 @@ from tokenizers.models import WordLevel
 from tokenizers.trainers import WordLevelTrainer
 
 PAD, UNK = "[PAD]", "[UNK]"
+
+# Penn-Treebank escapes and their raw text. Ordered: `` before the lone `.
+PTB_ESCAPES: tuple[tuple[str, str], ...] = (
+    ("-LRB-", "("),
+    ("-RRB-", ")"),
+    ("-LSB-", "["),
+    ("-RSB-", "]"),
+    ("-LCB-", "{"),
+    ("-RCB-", "}"),
+    ("``", '"'),
+    ("''", '"'),
+    ("`", "'"),
+    (" n't", "n't"),  # "ca n't" -> "can't", "do n't" -> "don't"
+    (" N'T", "N'T"),
+)
+
+
+def ptb_detokenizer() -> normalizers.Normalizer:
+    """A normalizer that turns Penn-Treebank escapes back into the raw characters (see PTB_ESCAPES)."""
+    return normalizers.Sequence([normalizers.Replace(escaped, raw) for escaped, raw in PTB_ESCAPES])
+
+
+def with_ptb_detokenizer(hf: HFTokenizer) -> HFTokenizer:
+    """`hf`, its text first passed through `ptb_detokenizer` and then through its own normalizer; a
+    tokenizer that already undoes the escapes is returned as it is."""
+    own = hf.normalizer
+    if own is not None and own.normalize_str("-LRB-") == "(":
+        return hf
+    hf.normalizer = ptb_detokenizer() if own is None else normalizers.Sequence([ptb_detokenizer(), own])
+    return hf
 
 
 class Tokenizer:
@@ -38,7 +73,7 @@ class Tokenizer:
     @staticmethod
     def _empty() -> HFTokenizer:
         hf = HFTokenizer(WordLevel(unk_token=UNK))
-        hf.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
+        hf.normalizer = normalizers.Sequence([ptb_detokenizer(), normalizers.NFKC(), normalizers.Lowercase()])
         hf.pre_tokenizer = pre_tokenizers.Sequence(
             [pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Split(Regex(r"[^\w\s]"), behavior="isolated")]
         )

@@ -24,7 +24,6 @@ from machine import benchmark_parser, describe
 from siamdup import Siamese
 from siamdup.data.readers import read_pairs
 from siamdup.evaluate import PairEvaluator
-from siamdup.metrics import best_threshold, threshold_report
 from siamdup.tokenizer import PTB_ESCAPES, with_ptb_detokenizer
 
 
@@ -45,17 +44,14 @@ def main() -> None:
         for reading in ("as saved", "escapes undone"):
             if reading == "escapes undone":
                 with_ptb_detokenizer(model.tokenizer.hf)
-            scores = evaluator.scores(model)
-            threshold, _ = best_threshold(evaluator.labels, scores, "accuracy")
-            dev = threshold_report(evaluator.labels, scores, threshold)
+            dev = evaluator.tune(model)
             f1 = dev["best_threshold_on_this_data"]["f1"]
             print(
-                f"{path} {reading:>14}: dev accuracy {dev['accuracy']:.4f} (τ {threshold:.3f}), "
+                f"{path} {reading:>14}: dev accuracy {dev['accuracy']:.4f} (τ {dev['threshold']:.3f}), "
                 f"best F1 {f1['f1']:.4f} (τ {f1['threshold']:.3f}), ROC-AUC {dev['roc_auc']:.4f}"
             )
         if args.write:
-            dev["name"] = "dev"
-            model.threshold = threshold
+            model.threshold = dev["threshold"]
             model.metadata = {
                 **model.metadata,
                 "threshold_source": f"accuracy-optimal on {(args.data / 'dev.tsv').name} ({dev['n_pairs']} pairs)",

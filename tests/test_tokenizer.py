@@ -1,4 +1,5 @@
 from tokenizers import Tokenizer as HFTokenizer
+from tokenizers import normalizers
 from tokenizers.models import WordLevel
 
 from siamdup.tokenizer import PTB_ESCAPES, Tokenizer, ptb_detokenizer, with_ptb_detokenizer
@@ -55,8 +56,6 @@ def test_ptb_detokenizer_maps_each_escape_and_leaves_raw_text_alone() -> None:
 def test_with_ptb_detokenizer_runs_before_the_tokenizers_own_normalizer() -> None:
     hf = HFTokenizer(WordLevel({"[PAD]": 0, "[UNK]": 1}, unk_token="[UNK]"))
     assert with_ptb_detokenizer(hf).normalizer.normalize_str("-LRB- x -RRB-") == "( x )"
-    from tokenizers import normalizers
-
     hf.normalizer = normalizers.Lowercase()
     assert with_ptb_detokenizer(hf).normalizer.normalize_str("Ca N'T -LRB- X -RRB-") == "can't ( x )"
     once = with_ptb_detokenizer(hf).to_str()

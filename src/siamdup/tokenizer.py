@@ -73,7 +73,8 @@ class Tokenizer:
     @staticmethod
     def _empty() -> HFTokenizer:
         hf = HFTokenizer(WordLevel(unk_token=UNK))
-        hf.normalizer = normalizers.Sequence([ptb_detokenizer(), normalizers.NFKC(), normalizers.Lowercase()])
+        hf.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
+        with_ptb_detokenizer(hf)
         hf.pre_tokenizer = pre_tokenizers.Sequence(
             [pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Split(Regex(r"[^\w\s]"), behavior="isolated")]
         )

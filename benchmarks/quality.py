@@ -68,8 +68,10 @@ VARIANTS: dict[str, tuple[str | None, dict]] = {
     "minilm-finetune-1-epoch": ("minilm-finetune", {**ONE_EPOCH, "pair_loss_weight": 1.0}),
     "minilm-finetune-1-epoch-pair-weight-8": ("minilm-finetune", {**ONE_EPOCH, "pair_loss_weight": 8.0}),
     "minilm-finetune-1-epoch-pair-weight-16": ("minilm-finetune", {**ONE_EPOCH, "pair_loss_weight": 16.0}),
+    "minilm-finetune-1-epoch-no-hard-negatives": ("minilm-finetune", {**ONE_EPOCH, "hard_negatives": False}),
     "minilm-finetune-2-epochs": ("minilm-finetune", {"epochs": 2}),
     "minilm-finetune-pair-weight-16": ("minilm-finetune", {"pair_loss_weight": 16.0}),
+    "minilm-finetune-batch-pair-negatives": ("minilm-finetune", {"pair_negatives": "batch"}),
     "minilm-finetune": ("minilm-finetune", {}),
 }
 

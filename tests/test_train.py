@@ -103,6 +103,8 @@ def test_early_stopping_and_time_budget(tmp_path: Path, synthetic_files) -> None
         ({"encoder": "gru"}, "unknown encoder 'gru'"),
         ({"encoder": "minilm"}, "embeddings to minilm"),
         ({"embedding_lr_ratio": -0.5}, "0 or more"),
+        ({"pair_negatives": "mined"}, "unknown pair_negatives"),
+        ({"pair_negatives": "batch", "hard_negatives": False}, "enable hard_negatives"),
     ],
 )
 def test_bad_settings_fail_before_the_data_is_read(tmp_path: Path, setting: dict, message: str) -> None:
@@ -130,6 +132,13 @@ def test_contrastive_term_on_labelled_pairs_trains(tmp_path: Path, synthetic_fil
     metrics = train(*synthetic_files, tmp_path / "pairs", config, console=QUIET)
     assert metrics["dev"]["accuracy"] >= 0.95
     assert metrics["config"]["pair_loss_weight"] == 1.0
+
+
+def test_contrastive_term_on_the_batch_hard_negatives_trains(tmp_path: Path, synthetic_files) -> None:
+    config = tiny_config(pair_loss_weight=1.0, pair_negatives="batch", epochs=4)
+    metrics = train(*synthetic_files, tmp_path / "batch-pairs", config, console=QUIET)
+    assert metrics["dev"]["accuracy"] >= 0.95
+    assert metrics["config"]["pair_negatives"] == "batch"
 
 
 def test_mixed_precision_training_trains_and_saves_float32(tmp_path: Path, synthetic_files) -> None:
@@ -239,3 +248,31 @@ def test_cluster_positives_draw_other_questions_of_the_cluster() -> None:
         )
     # The anchor is one of row 0's two questions; the positive any other of the four: 5 pairs, not the one.
     assert len(seen) == 5
+
+
+def test_each_hard_negative_names_the_row_it_is_a_non_duplicate_of() -> None:
+    """`pair_negatives="batch"` pairs negative k with anchor negative_rows[k]: a labelled non-duplicate."""
+    pairs = [
+        Pair("learn python", "study python", 1),
+        Pair("cook rice", "make rice", 1),
+        Pair("fix a bike", "repair a bike", 1),
+        Pair("learn python", "learn java", 0),
+        Pair("make rice", "make bread", 0),
+        Pair("make rice", "boil eggs", 0),
+    ]
+    data = prepared(pairs)
+    tokenizer = Tokenizer.train([q for p in pairs for q in (p.question1, p.question2)], vocab_size=100)
+    ids = {q: tuple(tokenizer.tokenize([q])[0]) for p in pairs for q in (p.question1, p.question2)}
+    clusters = {
+        "python": {ids["learn python"], ids["study python"]},
+        "rice": {ids["cook rice"], ids["make rice"]},
+    }
+    non_dups = {"python": {ids["learn java"]}, "rice": {ids["make bread"], ids["boil eggs"]}}
+    rng = random.Random(0)
+    for _ in range(50):
+        batch = make_batch(data, [2, 0, 1], rng, hard_negatives=True)
+        assert len(batch.negatives) == len(batch.negative_rows) == 2  # the bike pair has none
+        for negative, row in zip(batch.negatives, batch.negative_rows, strict=True):
+            anchor = tuple(batch.anchors[row])
+            name = next(n for n, members in clusters.items() if anchor in members)
+            assert tuple(negative) in non_dups[name]

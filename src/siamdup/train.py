@@ -77,6 +77,10 @@ class TrainConfig:
     cluster_positives: float = 0.0  # share of rows whose positive is another question of the cluster
     mined_negatives: bool = False  # from epoch 2, also mine hard negatives with the model (data/mining.py)
     pair_loss_weight: float = 1.0  # weight of the contrastive term on labelled pairs (0: off)
+    # the contrastive term's label-0 pairs: "labelled" spreads every labelled non-duplicate over the
+    # epoch (two more questions to encode per pair); "batch" pairs each row's hard negative with its
+    # anchor, already encoded (no extra work; needs hard_negatives)
+    pair_negatives: str = "labelled"
     pair_margin: float = 0.5
     # optimisation
     batch_size: int = 256
@@ -120,6 +124,12 @@ def check_config(config: TrainConfig) -> None:
     if config.encoder == "minilm" and config.embeddings != "minilm":
         raise ValueError("the minilm encoder reads MiniLM's tokens: set embeddings to minilm as well")
     check_pooling(config.pooling)
+    if config.pair_negatives not in ("labelled", "batch"):
+        raise ValueError(f"unknown pair_negatives {config.pair_negatives!r}: use labelled or batch")
+    if config.pair_negatives == "batch" and not config.hard_negatives:
+        raise ValueError(
+            "pair_negatives batch pairs anchors with their hard negatives: enable hard_negatives"
+        )
     if config.embedding_lr_ratio < 0:
         raise ValueError(f"embedding_lr_ratio is a share of lr, 0 or more: got {config.embedding_lr_ratio}")
     if not 0.0 <= config.cluster_positives <= 1.0:
@@ -193,6 +203,7 @@ class Batch:
     anchors: list[list[int]]
     positives: list[list[int]]
     negatives: list[list[int]]  # extra columns of the similarity matrix: negatives for every row
+    negative_rows: list[int]  # the row whose anchor each negative was drawn for
 
 
 def prepare(pairs: list[Pair], tokenizer: Tokenizer) -> TrainingData:
@@ -263,7 +274,7 @@ def make_batch(
     """Anchors, positives (each pair in a random direction) and up to one extra negative per row: a known
     non-duplicate of its cluster or a mined one, half of the time each when both exist. With probability
     `cluster_positives` the positive is another question of the anchor's cluster (duplicates by transitivity)."""
-    anchors, positives, negatives = [], [], []
+    anchors, positives, negatives, negative_rows = [], [], [], []
     batch_clusters = {data.clusters[i] for i in rows}
     for i in rows:
         a, p = (data.ids1[i], data.ids2[i]) if rng.random() < 0.5 else (data.ids2[i], data.ids1[i])
@@ -285,7 +296,8 @@ def make_batch(
             continue
         if cluster not in batch_clusters:  # it must be a negative for every row, not just row i
             negatives.append(ids)
-    return Batch(anchors, positives, negatives)
+            negative_rows.append(len(anchors) - 1)
+    return Batch(anchors, positives, negatives, negative_rows)
 
 
 def optimizer_state_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
@@ -431,9 +443,8 @@ def train(
             mined = mine(model, data) if config.mined_negatives and epoch > 1 else None
             batches = list(sampler)  # cheap (index shuffling), and gives the bar its true length
             # Spread the labelled non-duplicates over the epoch's batches, each seen once an epoch.
-            non_dups = (
-                rng.sample(data.non_duplicates, len(data.non_duplicates)) if config.pair_loss_weight else []
-            )
+            spread_non_dups = config.pair_loss_weight and config.pair_negatives == "labelled"
+            non_dups = rng.sample(data.non_duplicates, len(data.non_duplicates)) if spread_non_dups else []
             per_batch = math.ceil(len(non_dups) / max(1, len(batches)))
             task = progress.add_task("train", total=len(batches), epoch=epoch, loss=0.0, speed=0.0)
             for n_batch, rows in enumerate(batches):
@@ -450,6 +461,9 @@ def train(
                 va, vp, vn, vpa, vpb = torch.split(vectors, [len(g) for g in groups])
                 loss = loss_fn(va, vp, vn if len(vn) else None)
                 if config.pair_loss_weight:
+                    if config.pair_negatives == "batch":
+                        rows_of_negatives = torch.tensor(batch.negative_rows, dtype=torch.long)
+                        vpa, vpb = va[rows_of_negatives.to(va.device)], vn
                     labels = torch.cat([torch.ones(len(va)), torch.zeros(len(vpa))]).to(vectors.device)
                     contrastive = pair_loss(torch.cat([va, vpa]), torch.cat([vp, vpb]), labels)
                     loss = loss + config.pair_loss_weight * contrastive

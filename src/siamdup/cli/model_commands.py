@@ -80,6 +80,13 @@ def train_command(
     pair_loss_weight: Annotated[
         float | None, typer.Option(help="Weight of the contrastive term on labelled pairs (0: off).")
     ] = None,
+    pair_negatives: Annotated[
+        str | None,
+        typer.Option(
+            help="The contrastive term's non-duplicates: labelled (every labelled non-duplicate pair, spread "
+            "over the epoch) or batch (each row's hard negative with its anchor: nothing extra to encode)."
+        ),
+    ] = None,
     hard_negatives: Annotated[
         bool | None,
         typer.Option(
@@ -146,6 +153,7 @@ def train_command(
         "dropout": dropout,
         "pooling": pooling,
         "pair_loss_weight": pair_loss_weight,
+        "pair_negatives": pair_negatives,
         "hard_negatives": hard_negatives,
         "cluster_positives": cluster_positives,
         "mined_negatives": mined_negatives,

@@ -260,8 +260,8 @@ def test_each_hard_negative_names_the_row_it_is_a_non_duplicate_of() -> None:
         Pair("make rice", "make bread", 0),
         Pair("make rice", "boil eggs", 0),
     ]
-    data = prepared(pairs)
     tokenizer = Tokenizer.train([q for p in pairs for q in (p.question1, p.question2)], vocab_size=100)
+    data = prepare(pairs, tokenizer)
     ids = {q: tuple(tokenizer.tokenize([q])[0]) for p in pairs for q in (p.question1, p.question2)}
     clusters = {
         "python": {ids["learn python"], ids["study python"]},

@@ -462,8 +462,10 @@ def train(
                 loss = loss_fn(va, vp, vn if len(vn) else None)
                 if config.pair_loss_weight:
                     if config.pair_negatives == "batch":
-                        rows_of_negatives = torch.tensor(batch.negative_rows, dtype=torch.long)
-                        vpa, vpb = va[rows_of_negatives.to(va.device)], vn
+                        rows_of_negatives = torch.tensor(
+                            batch.negative_rows, dtype=torch.long, device=va.device
+                        )
+                        vpa, vpb = va[rows_of_negatives], vn
                     labels = torch.cat([torch.ones(len(va)), torch.zeros(len(vpa))]).to(vectors.device)
                     contrastive = pair_loss(torch.cat([va, vpa]), torch.cat([vp, vpb]), labels)
                     loss = loss + config.pair_loss_weight * contrastive

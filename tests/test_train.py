@@ -1,3 +1,4 @@
+import io
 import json
 import random
 from pathlib import Path
@@ -13,6 +14,7 @@ from siamdup import Siamese
 from siamdup.data.readers import Pair, read_pairs
 from siamdup.evaluate import PairEvaluator
 from siamdup.model.encoder import EncoderConfig, LSTMEncoder
+from siamdup.model.precision import bf16_supported
 from siamdup.tokenizer import Tokenizer
 from siamdup.train import (
     CHECKPOINT,
@@ -141,11 +143,32 @@ def test_contrastive_term_on_the_batch_hard_negatives_trains(tmp_path: Path, syn
     assert metrics["config"]["pair_negatives"] == "batch"
 
 
+@pytest.mark.skipif(not bf16_supported("cpu"), reason="this CPU has no native bfloat16 arithmetic")
 def test_mixed_precision_training_trains_and_saves_float32(tmp_path: Path, synthetic_files) -> None:
     metrics = train(*synthetic_files, tmp_path / "bf16", tiny_config(bf16=True), console=QUIET)
     assert metrics["dev"]["accuracy"] >= 0.95 and metrics["config"]["bf16"] is True
     weights = load_file(str(tmp_path / "bf16" / "model.safetensors"))
     assert {w.dtype for w in weights.values()} == {torch.float32}
+
+
+def test_bf16_without_native_bfloat16_trains_in_float32_and_says_so(
+    tmp_path: Path, synthetic_files, monkeypatch
+) -> None:
+    """Emulated bfloat16 is many times slower (and oneDNN has no bfloat16 LSTM there): fall back."""
+    monkeypatch.setattr("siamdup.train.bf16_supported", lambda device_type: False)
+    autocast_states = []
+    real_encode = Siamese.encode_ids
+
+    def recording_encode(self, *args, **kwargs):
+        autocast_states.append(torch.is_autocast_enabled("cpu"))
+        return real_encode(self, *args, **kwargs)
+
+    monkeypatch.setattr(Siamese, "encode_ids", recording_encode)
+    console = Console(record=True, width=200, file=io.StringIO())
+    metrics = train(*synthetic_files, tmp_path / "fp32", tiny_config(bf16=True), console=console)
+    assert "no native bfloat16 arithmetic: training in float32" in console.export_text()
+    assert autocast_states and not any(autocast_states)
+    assert metrics["dev"]["accuracy"] >= 0.95
 
 
 def test_embedding_lr_ratio_groups_the_table_apart() -> None:

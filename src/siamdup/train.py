@@ -34,6 +34,7 @@ from siamdup.data.sampler import ClusterDisjointBatchSampler
 from siamdup.evaluate import PairEvaluator
 from siamdup.losses import ContrastiveLoss, InBatchSoftmaxLoss, MinedTripletLoss
 from siamdup.model.encoder import EncoderConfig, LSTMEncoder, check_pooling
+from siamdup.model.precision import bf16_supported
 from siamdup.model.siamese import Encoder, Siamese, pick_device
 from siamdup.model.transformer import import_transformers
 from siamdup.pretrained import (
@@ -93,8 +94,9 @@ class TrainConfig:
     weight_decay: float = 0.0
     clip_norm: float = 1.0
     # mixed precision: the training forward pass under bfloat16 autocast (fast where the hardware has
-    # bfloat16 arithmetic: AVX-512 BF16 / AMX CPUs, recent GPUs); the weights, the optimiser, the dev
-    # evaluation and the saved model stay float32. The transformer encoder always runs in bfloat16.
+    # bfloat16 arithmetic: AVX-512 BF16 / AMX CPUs, recent GPUs; elsewhere float32, with a notice); the
+    # weights, the optimiser, the dev evaluation and the saved model stay float32. The transformer encoder
+    # runs in bfloat16 wherever the hardware has it.
     bf16: bool = False
     epochs: int = 12
     patience: int = 4
@@ -398,6 +400,11 @@ def train(
         f"{n_hard:,} have a known non-duplicate; vocabulary {tokenizer.vocab_size:,}"
     )
     evaluator = PairEvaluator(dev_pairs, name="dev")
+    use_bf16 = config.bf16 and bf16_supported(dev_device.type)
+    if config.bf16 and not use_bf16:
+        console.print(
+            f"This {dev_device.type} has no native bfloat16 arithmetic: training in float32 instead"
+        )
 
     # -- model, loss, optimiser -----------------------------------------------------------------
     encoder = make_encoder(config, tokenizer, pretrained=not resume)
@@ -456,7 +463,7 @@ def train(
                 pair_a = [a for a, _ in chunk]
                 pair_b = [b for _, b in chunk]
                 groups = [batch.anchors, batch.positives, batch.negatives, pair_a, pair_b]
-                with torch.autocast(dev_device.type, dtype=torch.bfloat16, enabled=config.bf16):
+                with torch.autocast(dev_device.type, dtype=torch.bfloat16, enabled=use_bf16):
                     vectors = model.encode_ids([ids for group in groups for ids in group])
                 va, vp, vn, vpa, vpb = torch.split(vectors, [len(g) for g in groups])
                 loss = loss_fn(va, vp, vn if len(vn) else None)

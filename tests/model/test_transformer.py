@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from siamdup import Siamese
+from siamdup.model.precision import bf16_supported
 from siamdup.model.siamese import ModelLoadError
 from siamdup.model.transformer import TransformerConfig, TransformerEncoder, import_transformers
 from siamdup.tokenizer import Tokenizer
@@ -76,6 +77,7 @@ def test_gradients_match_each_question_alone() -> None:
             torch.testing.assert_close(batched[name], p.grad, atol=1e-5, rtol=1e-4, msg=name)
 
 
+@pytest.mark.skipif(not bf16_supported("cpu"), reason="this CPU has no native bfloat16 arithmetic")
 def test_bf16_autocast_stays_close_to_float32() -> None:
     ids, lengths = padded(QUESTIONS)
     with torch.no_grad():
@@ -84,6 +86,13 @@ def test_bf16_autocast_stays_close_to_float32() -> None:
     assert fast.dtype == torch.float32
     assert (exact - fast).abs().max() < 0.05
     assert not torch.equal(exact, fast)  # autocast did run in bfloat16
+
+
+def test_bf16_without_native_bfloat16_runs_in_float32(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("siamdup.model.transformer.bf16_supported", lambda device_type: False)
+    ids, lengths = padded(QUESTIONS)
+    with torch.no_grad():
+        assert torch.equal(tiny_encoder(bf16=False)(ids, lengths), tiny_encoder(bf16=True)(ids, lengths))
 
 
 def test_save_and_load_keep_every_vector(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ when a transformer model is built or loaded.
 Speed on the CPU: the batch is cut into buckets of similar length (as in the LSTM encoder), and with
 `bf16` the matrix products run in bfloat16 under autocast (weights stay float32); on CPUs with AVX-512
 BF16 (AMD Zen 4, Intel Sapphire Rapids) and on recent GPUs that roughly doubles the speed of training.
+Where the hardware lacks bfloat16 it would be emulated, far slower, so there it runs in float32.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import torch
 from torch import nn
 
 from siamdup.model.encoder import length_buckets
+from siamdup.model.precision import bf16_supported
 
 # A transformer bucket of this many rows already keeps the matrix units busy: each row is many tokens.
 EFFICIENT_ROWS = 16
@@ -48,7 +50,7 @@ class TransformerConfig:
     cls_id: int
     sep_id: int
     pad_id: int
-    bf16: bool = True  # run the transformer under bfloat16 autocast
+    bf16: bool = True  # run the transformer under bfloat16 autocast where the hardware has bfloat16
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -113,7 +115,7 @@ class TransformerEncoder(nn.Module):
         tokens = tokens.masked_fill(~mask, self.config.pad_id)
         autocast = (
             torch.autocast(ids.device.type, dtype=torch.bfloat16)
-            if self.config.bf16
+            if self.config.bf16 and bf16_supported(ids.device.type)
             else contextlib.nullcontext()
         )
         with autocast:

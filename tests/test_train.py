@@ -1,6 +1,7 @@
 import io
 import json
 import random
+import time
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ from conftest import tiny_config
 from rich.console import Console
 from safetensors.torch import load_file
 
+import siamdup.train
 from siamdup import Siamese
 from siamdup.data.readers import Pair, read_pairs
 from siamdup.evaluate import PairEvaluator
@@ -127,6 +129,40 @@ def test_learning_rate_schedule() -> None:
     assert lr_at(55, 100, c) == pytest.approx(0.55)
     assert lr_at(100, 100, c) == pytest.approx(0.1)
     assert all(lr_at(s, 100, c) >= lr_at(s + 1, 100, c) for s in range(10, 120))
+    # the time budget ends the decay when it is further along than the steps
+    assert lr_at(20, 100, c, time_used=0.5) == pytest.approx(0.55)
+    assert lr_at(20, 100, c, time_used=1.0) == pytest.approx(0.1)
+    assert lr_at(20, 100, c, time_used=2.0) == pytest.approx(0.1)
+    assert lr_at(55, 100, c, time_used=0.1) == pytest.approx(0.55)
+    assert lr_at(3, 100, c, time_used=1.0) == pytest.approx(0.4)  # warm-up counts steps only
+
+
+def test_time_budget_anneals_the_learning_rate_when_epochs_do_not_fit(
+    tmp_path: Path, synthetic_files, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a clock where each reading is one second later, 30 planned epochs cannot fit a 60 s budget:
+    the rate must still reach its floor by the budget's end, not stop near its peak."""
+    clock = iter(range(10**9))
+    monkeypatch.setattr(time, "perf_counter", lambda: float(next(clock)))
+    calls: list[tuple[int, int, float, float]] = []
+
+    def recording_lr_at(step: int, total_steps: int, config: TrainConfig, time_used: float = 0.0) -> float:
+        lr = lr_at(step, total_steps, config, time_used)
+        calls.append((step, total_steps, time_used, lr))
+        return lr
+
+    monkeypatch.setattr(siamdup.train, "lr_at", recording_lr_at)
+    config = tiny_config(epochs=30, max_minutes=1.0)
+    metrics = train(*synthetic_files, tmp_path, config, console=QUIET)
+
+    assert len(metrics["history"]) < 30
+    step, total_steps, time_used, last_lr = calls[-1]
+    assert step < 0.5 * total_steps  # by steps alone the rate would still be near its peak
+    assert lr_at(step, total_steps, config) > 0.8 * config.lr
+    assert 0.9 <= time_used < 1.0
+    assert last_lr < 0.1 * config.lr
+    used = [t for _, _, t, _ in calls]
+    assert used == sorted(used) and used[0] < 0.1
 
 
 def test_contrastive_term_on_labelled_pairs_trains(tmp_path: Path, synthetic_files) -> None:

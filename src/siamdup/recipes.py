@@ -15,7 +15,8 @@ RECIPES: dict[str, TrainConfig] = {
     # token embeddings (pip install "siamdup[minilm]"), with half of the positives drawn from the anchor's
     # whole duplicate cluster rather than its labelled partner, one wider BiLSTM layer (128 per direction)
     # under bfloat16 autocast, eight times the weight on the contrastive term, and as many epochs as fit in
-    # 30 minutes on 2 CPU cores (see the README's accuracy table).
+    # 30 minutes on 2 CPU cores, the learning rate decaying to its floor by then (see the README's accuracy
+    # table; on an AVX2-only CPU, in float32, 7 of the 13 fit).
     "minilm": TrainConfig(
         embeddings="minilm",
         cluster_positives=0.5,

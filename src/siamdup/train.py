@@ -100,7 +100,9 @@ class TrainConfig:
     bf16: bool = False
     epochs: int = 12
     patience: int = 4
-    max_minutes: float | None = 27.0  # training time; with dev evaluation the run stays within 30 minutes
+    # training time; with dev evaluation the run stays within 30 minutes. The learning rate reaches its
+    # floor by then even where fewer than `epochs` fit (lr_at)
+    max_minutes: float | None = 27.0
     seed: int = 0
 
     @classmethod
@@ -174,11 +176,14 @@ def parameter_groups(encoder: Encoder, config: TrainConfig) -> list[dict]:
     ]
 
 
-def lr_at(step: int, total_steps: int, config: TrainConfig) -> float:
-    """Linear warm-up, then cosine decay to min_lr_ratio · lr at total_steps."""
+def lr_at(step: int, total_steps: int, config: TrainConfig, time_used: float = 0.0) -> float:
+    """Linear warm-up, then cosine decay to min_lr_ratio · lr at total_steps or when the time budget is
+    spent, whichever comes first: `time_used` is the share of max_minutes already trained. On a machine
+    too slow for every epoch, the run still ends annealed instead of being cut off at a high rate."""
     if step < config.warmup_steps:
         return config.lr * (step + 1) / config.warmup_steps
-    progress = min(1.0, (step - config.warmup_steps) / max(1, total_steps - config.warmup_steps))
+    by_steps = (step - config.warmup_steps) / max(1, total_steps - config.warmup_steps)
+    progress = min(1.0, max(by_steps, time_used))
     floor = config.lr * config.min_lr_ratio
     return floor + (config.lr - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
@@ -417,6 +422,7 @@ def train(
     )
     sampler = ClusterDisjointBatchSampler(data.clusters, config.batch_size, seed=config.seed)
     total_steps = config.epochs * len(sampler)
+    budget_seconds = 60 * config.max_minutes if config.max_minutes is not None else math.inf
     if resume:
         model.encoder.load_state_dict(load_file(str(checkpoint / "model.safetensors")))
         meta = json.loads((checkpoint / "optimizer.json").read_text())
@@ -430,7 +436,7 @@ def train(
 
     # -- loop ------------------------------------------------------------------------------------
     for epoch in range(start_epoch + 1, config.epochs + 1):
-        if config.max_minutes is not None and 0 < train_seconds >= 60 * config.max_minutes:
+        if 0 < train_seconds >= budget_seconds:
             console.print(f"Time budget of {config.max_minutes} min reached: stopping")
             break
         sampler.set_epoch(epoch)
@@ -457,8 +463,10 @@ def train(
             for n_batch, rows in enumerate(batches):
                 batch = make_batch(data, rows, rng, config.hard_negatives, mined, config.cluster_positives)
                 chunk = non_dups[n_batch * per_batch : (n_batch + 1) * per_batch]
+                trained = train_seconds + time.perf_counter() - epoch_start
+                time_used = trained / budget_seconds if budget_seconds else 1.0
                 for group in optimizer.param_groups:
-                    group["lr"] = lr_at(step, total_steps, config) * group["lr_ratio"]
+                    group["lr"] = lr_at(step, total_steps, config, time_used) * group["lr_ratio"]
                 # One forward pass encodes every question of the step (shared weights).
                 pair_a = [a for a, _ in chunk]
                 pair_b = [b for _, b in chunk]
@@ -487,7 +495,7 @@ def train(
                 loss_sum += loss.item()
                 elapsed = time.perf_counter() - epoch_start
                 progress.update(task, advance=1, loss=loss_sum / n_batches, speed=epoch_pairs / elapsed)
-                if config.max_minutes is not None and train_seconds + elapsed >= 60 * config.max_minutes:
+                if train_seconds + elapsed >= budget_seconds:
                     stopped_by_time = True
                     break
         epoch_seconds = time.perf_counter() - epoch_start

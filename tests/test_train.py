@@ -15,6 +15,7 @@ import siamdup.train
 from siamdup import Siamese
 from siamdup.data.readers import Pair, read_pairs
 from siamdup.evaluate import PairEvaluator
+from siamdup.losses import ContrastiveLoss
 from siamdup.model.encoder import EncoderConfig, LSTMEncoder
 from siamdup.model.precision import bf16_supported
 from siamdup.tokenizer import Tokenizer
@@ -177,6 +178,22 @@ def test_contrastive_term_on_the_batch_hard_negatives_trains(tmp_path: Path, syn
     metrics = train(*synthetic_files, tmp_path / "batch-pairs", config, console=QUIET)
     assert metrics["dev"]["accuracy"] >= 0.95
     assert metrics["config"]["pair_negatives"] == "batch"
+
+
+def test_balanced_contrastive_term_trains(tmp_path: Path, synthetic_files, monkeypatch) -> None:
+    built = []
+
+    class RecordingContrastiveLoss(ContrastiveLoss):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            built.append(self)
+
+    monkeypatch.setattr("siamdup.train.ContrastiveLoss", RecordingContrastiveLoss)
+    config = tiny_config(pair_loss_weight=1.0, pair_balanced=True, epochs=4)
+    metrics = train(*synthetic_files, tmp_path / "balanced", config, console=QUIET)
+    assert metrics["dev"]["accuracy"] >= 0.95
+    assert [loss.balanced for loss in built] == [True]
+    assert metrics["config"]["pair_balanced"] is True
 
 
 @pytest.mark.skipif(not bf16_supported("cpu"), reason="this CPU has no native bfloat16 arithmetic")

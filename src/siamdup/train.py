@@ -83,6 +83,9 @@ class TrainConfig:
     # anchor, already encoded (no extra work; needs hard_negatives)
     pair_negatives: str = "labelled"
     pair_margin: float = 0.5
+    # the contrastive term as the mean of its duplicates' mean and its non-duplicates' mean, instead of one
+    # mean over its pairs (where a batch's duplicates outweigh its labelled non-duplicates about 5 to 1)
+    pair_balanced: bool = False
     # optimisation
     batch_size: int = 256
     lr: float = 5e-3
@@ -415,7 +418,7 @@ def train(
     encoder = make_encoder(config, tokenizer, pretrained=not resume)
     model = Siamese(tokenizer, encoder).to(dev_device)
     loss_fn = make_loss(config)
-    pair_loss = ContrastiveLoss(margin=config.pair_margin)
+    pair_loss = ContrastiveLoss(margin=config.pair_margin, balanced=config.pair_balanced)
     # fused: one kernel for the whole update instead of a pass per operation (4x faster on the CPU here)
     optimizer = torch.optim.AdamW(
         parameter_groups(model.encoder, config), lr=config.lr, weight_decay=config.weight_decay, fused=True

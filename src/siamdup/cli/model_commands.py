@@ -87,6 +87,14 @@ def train_command(
             "over the epoch) or batch (each row's hard negative with its anchor: nothing extra to encode)."
         ),
     ] = None,
+    pair_balanced: Annotated[
+        bool | None,
+        typer.Option(
+            "--pair-balanced/--no-pair-balanced",
+            help="Weigh the contrastive term's duplicates and non-duplicates equally (each class's mean "
+            "counts half) instead of one mean over its pairs, where the duplicates are most.",
+        ),
+    ] = None,
     hard_negatives: Annotated[
         bool | None,
         typer.Option(
@@ -154,6 +162,7 @@ def train_command(
         "pooling": pooling,
         "pair_loss_weight": pair_loss_weight,
         "pair_negatives": pair_negatives,
+        "pair_balanced": pair_balanced,
         "hard_negatives": hard_negatives,
         "cluster_positives": cluster_positives,
         "mined_negatives": mined_negatives,

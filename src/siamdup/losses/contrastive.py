@@ -17,15 +17,23 @@ class ContrastiveLoss(nn.Module):
         non-duplicate:  max(margin − d, 0)²
     Unlike the in-batch losses, which only rank candidates against each other, this one sets where the
     similarities lie, which is what a single decision threshold τ needs.
+
+    With `balanced=True` the duplicates' mean and the non-duplicates' mean count half each, however few
+    pairs of one class a batch holds (a class the batch lacks leaves the other's mean alone); `reduction`
+    is then unused.
     """
 
-    def __init__(self, margin: float = 0.5, reduction: str = "mean") -> None:
+    def __init__(self, margin: float = 0.5, reduction: str = "mean", balanced: bool = False) -> None:
         super().__init__()
         self.margin = margin
         self.reduction = reduction
+        self.balanced = balanced
 
     def forward(self, a: torch.Tensor, b: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         distance = 1.0 - (a * b).sum(dim=1)
         labels = labels.to(distance.dtype)
         per_pair = labels * distance.pow(2) + (1 - labels) * torch.relu(self.margin - distance).pow(2)
+        if self.balanced:
+            means = [per_pair[labels == c].mean() for c in (0, 1) if bool((labels == c).any())]
+            return torch.stack(means).mean()
         return reduce(per_pair, self.reduction)

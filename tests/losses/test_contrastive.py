@@ -48,12 +48,9 @@ def test_balanced_matches_loop(seed: int) -> None:
 
 
 def test_balanced_lifts_the_few_non_duplicates() -> None:
-    x = torch.tensor([[1.0, 0.0]] * 4)
-    y = torch.tensor([[0.0, 1.0]] * 4)
-    a, b = (
-        torch.cat([x[:3], x[3:]]),
-        torch.cat([y[:3], x[3:]]),
-    )  # 3 far duplicates (1.0), 1 close non-dup (0.25)
+    # 3 orthogonal duplicates (loss 1.0 each), then 1 identical non-duplicate (loss 0.25)
+    a = torch.tensor([[1.0, 0.0]] * 4)
+    b = torch.tensor([[0.0, 1.0]] * 3 + [[1.0, 0.0]])
     labels = torch.tensor([1, 1, 1, 0])
     assert ContrastiveLoss(0.5)(a, b, labels).item() == pytest.approx((3 * 1.0 + 0.25) / 4)
     assert ContrastiveLoss(0.5, balanced=True)(a, b, labels).item() == pytest.approx((1.0 + 0.25) / 2)

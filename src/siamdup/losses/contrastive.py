@@ -34,6 +34,11 @@ class ContrastiveLoss(nn.Module):
         labels = labels.to(distance.dtype)
         per_pair = labels * distance.pow(2) + (1 - labels) * torch.relu(self.margin - distance).pow(2)
         if self.balanced:
-            means = [per_pair[labels == c].mean() for c in (0, 1) if bool((labels == c).any())]
-            return torch.stack(means).mean()
+            # per-class sums over counts, averaged over the classes present: no data-dependent branch, so
+            # no host sync on a GPU each step
+            is_class = torch.stack([1 - labels, labels])
+            counts = is_class.sum(dim=1)
+            means = (is_class * per_pair).sum(dim=1) / counts.clamp(min=1)
+            present = (counts > 0).to(means.dtype)
+            return (means * present).sum() / present.sum()
         return reduce(per_pair, self.reduction)

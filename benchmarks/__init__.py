@@ -1,0 +1,1 @@
+"""siamdup's benchmarks, grouped by job and run as modules from the repository root (see README.md)."""

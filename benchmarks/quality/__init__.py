@@ -1,0 +1,1 @@
+"""Accuracy and retrieval quality on QQP dev: recipes, ablations, ensembles, τ hold-out, PTB escapes."""

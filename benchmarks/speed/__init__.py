@@ -1,0 +1,1 @@
+"""Training and encoding speed, against the course's Trax code and sentence-transformers."""

@@ -1,0 +1,1 @@
+"""Release and migration scripts: shipping the default model, upgrading saved models."""

@@ -1,6 +1,6 @@
 """Train the default recipe on the shared QQP train file and report the figures of issue #2.
 
-    python benchmarks/train_default.py --data ../shared/data/qqp --out runs/default [--ship]
+    python -m scripts.train_default --data ../shared/data/qqp --out runs/default [--ship]
 
 Prints the machine, dev accuracy at the stored τ (and at 0.7), ROC-AUC, training pairs/s, wall time and
 peak memory. This is the run that produced the shipped model (src/siamdup/default_model/).
@@ -13,10 +13,11 @@ import sys
 import time
 from pathlib import Path
 
-from machine import benchmark_parser, describe
 from rich.console import Console
 from safetensors.torch import load_file, save_file
 
+from benchmarks.machine import benchmark_parser, describe
+from benchmarks.quality.examples import EXAMPLES
 from siamdup import Siamese
 from siamdup.data.readers import read_pairs
 from siamdup.evaluate import PairEvaluator
@@ -84,17 +85,8 @@ def main() -> None:
         print(f"  epoch {epoch:2d}  dev accuracy {acc:.4f}  at {w / 60:5.1f} min wall")
     print(f"model size            {size_mb:.1f} MB")
     if args.ship:
-        command = " ".join(["python", *sys.argv])
+        command = " ".join(["python -m scripts.train_default", *sys.argv[1:]])
         ship(args.out, args.data / "dev.tsv", args.recipe, command, metrics, describe(), wall)
-
-
-EXAMPLES = [
-    ("How do I learn Python?", "What is the best way to learn Python?"),
-    ("How can I lose weight fast?", "How do I lose weight quickly?"),
-    ("How old are you?", "What is your age?"),
-    ("Where are you from?", "Where are you going?"),
-    ("What is the capital of France?", "How do I bake bread at home?"),
-]
 
 
 def examples_table(model_dir: Path) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 def parse_args(description: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("ids", help="the JSON file of token ids written by benchmarks/speed.py")
+    parser.add_argument("ids", help="the JSON file of token ids written by benchmarks.speed.train_encode")
     parser.add_argument("--steps", type=int, default=60, help="timed training steps")
     parser.add_argument("--warmup", type=int, default=5, help="untimed steps first (compilation, caches)")
     parser.add_argument("--batch-size", type=int, default=256)

@@ -2,7 +2,7 @@
 Pooling -> Normalize), trained by its SentenceTransformerTrainer with MultipleNegativesRankingLoss, and
 timed on siamdup's token ids (written as space-separated numbers, one vocabulary entry per id).
 
-Run by benchmarks/speed.py --with-peers inside a virtual environment holding sentence-transformers.
+Run by `python -m benchmarks.speed.train_encode --with-peers` inside a virtual environment holding sentence-transformers.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import numpy as np
 import sentence_transformers
 import torch
-from common import batches, best_seconds, median_ms, parse_args, read_ids, report
 from datasets import Dataset
 from sentence_transformers import (
     SentenceTransformer,
@@ -27,6 +26,8 @@ from sentence_transformers import (
 )
 from sentence_transformers.sentence_transformer import modules
 from transformers import TrainerCallback
+
+from benchmarks.peers.common import batches, best_seconds, median_ms, parse_args, read_ids, report
 
 
 class StepTimes(TrainerCallback):

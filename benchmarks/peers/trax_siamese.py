@@ -1,7 +1,7 @@
 """The course's Siamese network in Trax (Embedding -> LSTM -> Mean -> Normalize, its triplet loss,
 Adam 0.01 with warm-up and rsqrt decay, `training.Loop`), timed on siamdup's token ids.
 
-Run by benchmarks/speed.py --with-peers inside a virtual environment holding trax==1.4.1.
+Run by `python -m benchmarks.speed.train_encode --with-peers` inside a virtual environment holding trax==1.4.1.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np
 import trax
-from common import batches, best_seconds, median_ms, parse_args, read_ids, report
 from trax import fastmath, shapes
 from trax import layers as tl
 from trax.fastmath import numpy as fastnp
 from trax.supervised import training
+
+from benchmarks.peers.common import batches, best_seconds, median_ms, parse_args, read_ids, report
 
 
 def Siamese(vocab_size: int, d_model: int = 128, mode: str = "train"):

@@ -1,6 +1,6 @@
 """Compare training settings on QQP dev: each variant trains from the same seed and reports dev accuracy per epoch.
 
-    python benchmarks/ablation.py --data ../shared/data/qqp --epochs 8 --stop-after 2 [--only NAME ...]
+    python -m benchmarks.quality.ablation --data ../shared/data/qqp --epochs 8 --stop-after 2 [--only NAME ...]
 
 Each variant is the default recipe with a few settings changed. Runs are sequential; pass
 `--threads 1` and launch two copies with different `--only` lists to use both cores of a 2-core machine.
@@ -13,9 +13,9 @@ import tempfile
 from dataclasses import replace
 
 import torch
-from machine import benchmark_parser, describe
 from rich.console import Console
 
+from benchmarks.machine import benchmark_parser, describe
 from siamdup.recipes import recipe_config
 from siamdup.train import train
 

@@ -1,6 +1,6 @@
 """The ensemble bi-encoder of issue #4's goal 2: trained models joined, their weights and τ tuned on dev.
 
-    python benchmarks/ensemble.py --data ../shared/data/qqp --members runs/minilm runs/minilm-finetune
+    python -m benchmarks.quality.ensemble --data ../shared/data/qqp --members runs/minilm runs/minilm-finetune
 
 Each member is a model directory trained by `siamdup train` (its metrics.json holds its training time).
 Prints the machine, each member's dev figures and training time, the ensemble's dev accuracy at the tuned
@@ -14,10 +14,9 @@ import json
 import tempfile
 from pathlib import Path
 
-from machine import benchmark_parser, describe
-from peers.common import best_seconds
-from train_default import EXAMPLES
-
+from benchmarks.machine import benchmark_parser, describe
+from benchmarks.peers.common import best_seconds
+from benchmarks.quality.examples import EXAMPLES
 from siamdup import Siamese
 from siamdup.combine import combine
 from siamdup.data.readers import read_pairs

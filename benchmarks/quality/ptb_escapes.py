@@ -1,6 +1,6 @@
 """What undoing the Penn-Treebank escapes of the Quora partition's text is worth to saved models.
 
-    python benchmarks/ptb_escapes.py --data ../shared/data/qqp --models runs/w8 runs/minilm-finetune
+    python -m benchmarks.quality.ptb_escapes --data ../shared/data/qqp --models runs/w8 runs/minilm-finetune
 
 The standard partition (dev.tsv and the held-out test split) is PTB-tokenized: "ca n't", "-LRB- x -RRB-",
 "`` quoted ''". Most of the training file, and what users type, is raw text. Every tokenizer siamdup builds
@@ -9,18 +9,15 @@ as they are. For each model this prints dev accuracy at the τ tuned on dev, bes
 saved and with the undoing put in front of its tokenizer (no retraining), and how many dev pairs the
 escapes touch. A model whose tokenizer already has the undoing is read the same way twice.
 
-With `--write DIR`, each model is also saved to DIR/<its folder name> with the undoing and the τ re-tuned
-on dev, its metrics.json carried over (training figures) with the new dev figures, so that an older model
-can join newer ones in `siamdup ensemble` (members must share a tokenizer).
+To save older models with the undoing (so that they can join newer ones in `siamdup ensemble`), run
+`python -m scripts.upgrade_ptb_escapes`.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from machine import benchmark_parser, describe
-
+from benchmarks.machine import benchmark_parser, describe
 from siamdup import Siamese
 from siamdup.data.readers import read_pairs
 from siamdup.evaluate import PairEvaluator
@@ -30,7 +27,6 @@ from siamdup.tokenizer import PTB_ESCAPES, with_ptb_detokenizer
 def main() -> None:
     parser = benchmark_parser(__doc__)
     parser.add_argument("--models", type=Path, nargs="+", required=True, help="saved model directories")
-    parser.add_argument("--write", type=Path, default=None, help="save each model, with the undoing, here")
     args = parser.parse_args()
     dev_pairs, _ = read_pairs(args.data / "dev.tsv")
     touched = sum(
@@ -50,18 +46,6 @@ def main() -> None:
                 f"{path} {reading:>14}: dev accuracy {dev['accuracy']:.4f} (τ {dev['threshold']:.3f}), "
                 f"best F1 {f1['f1']:.4f} (τ {f1['threshold']:.3f}), ROC-AUC {dev['roc_auc']:.4f}"
             )
-        if args.write:
-            model.threshold = dev["threshold"]
-            model.metadata = {
-                **model.metadata,
-                "threshold_source": f"accuracy-optimal on {(args.data / 'dev.tsv').name} ({dev['n_pairs']} pairs)",
-            }
-            metrics = (
-                json.loads((path / "metrics.json").read_text()) if (path / "metrics.json").exists() else {}
-            )
-            metrics["dev"] = dev
-            saved = model.save(args.write / path.name, extra_files={"metrics.json": metrics})
-            print(f"  saved to {saved}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Reproduce the accuracy tables of issue #4: each variant trained on the shared train file, judged on dev.
 
-    python benchmarks/quality.py --data ../shared/data/qqp [--only NAME ...] [--max-minutes M]
+    python -m benchmarks.quality.recipes --data ../shared/data/qqp [--only NAME ...] [--max-minutes M]
 
 Every variant is a named recipe with a few settings changed, trained by `siamdup.train.train` from the same
 seed (`minilm-as-is` is all-MiniLM-L6-v2 untrained, only its τ tuned on dev). For each it prints dev
@@ -18,10 +18,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from machine import benchmark_parser, describe
-from peers.common import best_seconds
 from rich.console import Console
 
+from benchmarks.machine import benchmark_parser, describe
+from benchmarks.peers.common import best_seconds
 from siamdup import Siamese
 from siamdup.data.readers import read_pairs
 from siamdup.evaluate import PairEvaluator

@@ -4,21 +4,17 @@ For every duplicate pair (q1, q2) of dev.tsv, all distinct dev questions are sto
 q2 must be found (q1 itself excluded). Prints Recall@1, Recall@10 and MRR@10 for the model and for a
 TF-IDF baseline (word 1-2 grams, sublinear tf, fitted on the shared train questions).
 
-    python benchmarks/retrieval.py --data ../shared/data/qqp
+    python -m benchmarks.quality.retrieval --data ../shared/data/qqp
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from machine import benchmark_parser, describe
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from benchmarks.machine import benchmark_parser, describe
 from siamdup import Siamese
 from siamdup.data.readers import read_pairs
 from siamdup.evaluate import RetrievalEvaluator

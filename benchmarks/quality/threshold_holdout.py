@@ -1,6 +1,6 @@
 """How much tuning τ on dev flatters the dev accuracy: an estimate of the accuracy on unseen pairs.
 
-    python benchmarks/threshold_holdout.py --data ../shared/data/qqp --models src/siamdup/default_model runs/w8s1
+    python -m benchmarks.quality.threshold_holdout --data ../shared/data/qqp --models src/siamdup/default_model runs/w8s1
 
 Every dev figure in the README has τ chosen on the same dev pairs it is measured on. This splits dev in
 two at random, chooses τ on one half and measures accuracy on the other, `--repeats` times. It prints,
@@ -13,8 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from machine import benchmark_parser, describe
 
+from benchmarks.machine import benchmark_parser, describe
 from siamdup import Siamese
 from siamdup.data.readers import read_pairs
 from siamdup.evaluate import PairEvaluator

@@ -10,7 +10,7 @@ corpus goes on with real English sentences found on the machine, never random ve
 
 The result is cached as CSV (``id,source,text``) in the cache folder, outside the repository.
 
-    python benchmarks/corpus.py --data ../shared/data/qqp --size 500000
+    python -m benchmarks.scale.corpus --data ../shared/data/qqp --size 500000
 """
 
 from __future__ import annotations
@@ -29,10 +29,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-from machine import benchmark_parser
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-
+from benchmarks.machine import benchmark_parser
 from siamdup.data.readers import read_pairs
 
 DEFAULT_CACHE = Path.home() / ".cache" / "siamdup-benchmarks"

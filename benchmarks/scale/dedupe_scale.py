@@ -1,8 +1,8 @@
-"""`siamdup dedupe` on 500,000 real questions (see corpus.py): wall time, peak memory, groups found.
+"""`siamdup dedupe` on 500,000 real questions (see corpus.py beside it): wall time, peak memory, groups found.
 
 Runs the command exactly as a user would, in a child process, and reads its peak RSS from the OS.
 
-    python benchmarks/dedupe_scale.py --data ../shared/data/qqp
+    python -m benchmarks.scale.dedupe_scale --data ../shared/data/qqp
 """
 
 from __future__ import annotations
@@ -13,12 +13,9 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from corpus import build_corpus, corpus_parser
-from machine import describe
+from benchmarks.machine import describe
+from benchmarks.scale.corpus import build_corpus, corpus_parser
 
 
 def main() -> None:

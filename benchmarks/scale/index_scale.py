@@ -1,10 +1,10 @@
-"""The index at scale: 500,000 real questions (see corpus.py), HNSW against exact search.
+"""The index at scale: 500,000 real questions (see corpus.py beside it), HNSW against exact search.
 
 Prints build time (encoding and HNSW separately), size on disk, single-query latency through the Python
 API (`DuplicateIndex.query`: encode + search) and recall@10 of HNSW against exact search, for a few
 query-time beam widths (efSearch). The queries are 1,000 real QQP questions held out of the index.
 
-    python benchmarks/index_scale.py --data ../shared/data/qqp
+    python -m benchmarks.scale.index_scale --data ../shared/data/qqp
 """
 
 from __future__ import annotations
@@ -12,19 +12,14 @@ from __future__ import annotations
 import random
 import resource
 import shutil
-import sys
 import time
 from pathlib import Path
 
 import faiss
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from corpus import build_corpus, corpus_parser, read_corpus
-from machine import describe
-
+from benchmarks.machine import describe
+from benchmarks.scale.corpus import build_corpus, corpus_parser, read_corpus
 from siamdup import Siamese
 from siamdup.index import DuplicateIndex, HNSWSettings
 from siamdup.index.duplicate_index import encode

@@ -5,8 +5,8 @@ temporary folder), then sends N POST /duplicates requests (k=10) from C concurre
 questions as queries. Prints throughput, latency p50/p99 and the number of errors (any non-200 answer
 or failed connection).
 
-    python benchmarks/service_load.py --data ../shared/data/qqp --clients 8 --requests 10000
-    python benchmarks/service_load.py --index ~/.cache/siamdup-benchmarks/index-500000
+    python -m benchmarks.scale.service_load --data ../shared/data/qqp --clients 8 --requests 10000
+    python -m benchmarks.scale.service_load --index ~/.cache/siamdup-benchmarks/index-500000
 """
 
 from __future__ import annotations
@@ -22,11 +22,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from machine import benchmark_parser, describe
-
+from benchmarks.machine import benchmark_parser, describe
 from siamdup import Siamese
 from siamdup.data.readers import read_pairs
 from siamdup.index import DuplicateIndex

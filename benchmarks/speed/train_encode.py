@@ -1,6 +1,6 @@
 """Training and encoding speed: siamdup against the course's Trax implementation and sentence-transformers.
 
-    python benchmarks/speed.py --data ../shared/data/qqp [--with-peers]
+    python -m benchmarks.speed.train_encode --data ../shared/data/qqp [--with-peers]
 
 All three train the same network (d_model 128: Embedding -> one LSTM layer -> mean -> normalise) with batches
 of 256 QQP duplicate pairs, on the same token ids (siamdup's tokenizer, fitted on the shared train file).
@@ -31,22 +31,25 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from corpus import DEFAULT_CACHE
-from machine import benchmark_parser, describe
-from peers.common import best_seconds, median_ms, peak_rss_mb
 from rich.console import Console
 
+from benchmarks.machine import benchmark_parser, describe
+from benchmarks.peers.common import best_seconds, median_ms, peak_rss_mb
+from benchmarks.scale.corpus import DEFAULT_CACHE
 from siamdup import Siamese
 from siamdup.data.readers import read_pairs
 from siamdup.recipes import recipe_config
 from siamdup.tokenizer import Tokenizer
 from siamdup.train import train
 
-PEERS_DIR = Path(__file__).resolve().parent / "peers"
+ROOT = Path(__file__).resolve().parents[2]
 PEERS = {
-    # name: (script, pip requirements). torch is pinned first so sentence-transformers keeps the CPU build.
-    "Trax": ("trax_siamese.py", [["trax==1.4.1"]]),
-    "sentence-transformers": ("st_siamese.py", [["torch==2.13.0"], ["sentence-transformers[train]==6.2.0"]]),
+    # name: (module, pip requirements). torch is pinned first so sentence-transformers keeps the CPU build.
+    "Trax": ("benchmarks.peers.trax_siamese", [["trax==1.4.1"]]),
+    "sentence-transformers": (
+        "benchmarks.peers.st_siamese",
+        [["torch==2.13.0"], ["sentence-transformers[train]==6.2.0"]],
+    ),
 }
 
 
@@ -144,8 +147,8 @@ def peer_run(name: str, ids: Path, cache: Path, steps: int, console: Console) ->
     python = peer_python(name, cache, console)
     console.print(f"running {name}")
     done = subprocess.run(
-        [str(python), PEERS[name][0], str(ids), "--steps", str(steps)],
-        cwd=PEERS_DIR,
+        [str(python), "-m", PEERS[name][0], str(ids.resolve()), "--steps", str(steps)],
+        cwd=ROOT,
         capture_output=True,
         text=True,
     )

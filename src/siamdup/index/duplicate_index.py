@@ -71,7 +71,7 @@ class Match:
 class HNSWSettings:
     """HNSW graph settings: links per node, build-time and query-time beam widths."""
 
-    # With these, recall@10 against exact search is 0.99 on 500k questions (benchmarks/index_scale.py).
+    # With these, recall@10 against exact search is 0.99 on 500k questions (benchmarks/scale/index_scale.py).
     m: int = 32
     ef_construction: int = 200
     ef_search: int = 128

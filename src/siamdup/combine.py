@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -54,7 +55,7 @@ def combine(
     labels = evaluator.labels
     member_scores = np.stack([evaluator.scores(m) for m in models])
     candidates = [tuple(weights)] if weights is not None else weight_grid(len(models), step)
-    tried = []
+    tried: list[dict[str, Any]] = []
     for w in candidates:
         threshold, accuracy = best_threshold(labels, np.asarray(w) @ member_scores, "accuracy")
         tried.append({"weights": list(w), "accuracy": accuracy, "threshold": threshold})

@@ -47,14 +47,21 @@ def minilm_word_embeddings() -> torch.Tensor:
         return f.get_tensor(WORD_EMBEDDINGS).float()
 
 
+def _special_id(vocab: HFTokenizer, token: str) -> int:
+    token_id = vocab.token_to_id(token)
+    if token_id is None:
+        raise ValueError(f"all-MiniLM-L6-v2's vocabulary has no {token} token")
+    return token_id
+
+
 def minilm_encoder(pretrained: bool = True) -> TransformerEncoder:
     """all-MiniLM-L6-v2's transformer, pooling as the sentence model does; with its pretrained weights,
     or (`pretrained=False`) randomly initialised, for weights about to be loaded from elsewhere."""
     vocab = minilm_tokenizer().hf
     return TransformerEncoder.from_pretrained(
         minilm_dir(),
-        cls_id=vocab.token_to_id("[CLS]"),
-        sep_id=vocab.token_to_id("[SEP]"),
-        pad_id=vocab.token_to_id("[PAD]"),
+        cls_id=_special_id(vocab, "[CLS]"),
+        sep_id=_special_id(vocab, "[SEP]"),
+        pad_id=_special_id(vocab, "[PAD]"),
         load_weights=pretrained,
     )

@@ -65,10 +65,11 @@ class Tokenizer:
         hf.no_padding()
         self.hf = hf
         self.max_length = max_length
-        self.pad_id = hf.token_to_id(PAD)
-        self.unk_id = hf.token_to_id(UNK)
-        if self.pad_id is None or self.unk_id is None:
+        pad_id, unk_id = hf.token_to_id(PAD), hf.token_to_id(UNK)
+        if pad_id is None or unk_id is None:
             raise ValueError(f"tokenizer must have the tokens {PAD} and {UNK}")
+        self.pad_id: int = pad_id
+        self.unk_id: int = unk_id
 
     @staticmethod
     def _empty() -> HFTokenizer:

@@ -6,7 +6,7 @@ import csv
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -146,7 +146,7 @@ def train_command(
     Recipes: default (BiLSTM, core install only), minilm (BiLSTM on MiniLM's token embeddings: the shipped
     model), minilm-finetune (the whole MiniLM transformer fine-tuned: a bi-encoder), reference (the course).
     """
-    overrides = {
+    overrides: dict[str, Any] = {
         "epochs": epochs,
         "batch_size": batch_size,
         "lr": lr,
@@ -245,7 +245,7 @@ def ensemble_command(
     model.save(out_dir, extra_files={"metrics.json": {"dev": report}})
     for member in report["members"]:
         out.print(f"member {member['model']}: dev accuracy {member['accuracy']:.4f} (its own best τ)")
-    weights_text = ", ".join(f"{w:.2f}" for w in model.encoder.config.weights)
+    weights_text = ", ".join(f"{w:.2f}" for w in model.config()["encoder"]["weights"])
     out.print(
         f"ensemble (weights {weights_text}): dev accuracy {report['accuracy']:.4f} at τ={report['threshold']:.3f}, "
         f"ROC-AUC {report['roc_auc']:.4f}; model in {out_dir}"

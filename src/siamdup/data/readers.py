@@ -295,7 +295,7 @@ def _header_rows(path: str, fmt: str, columns: _Columns, require_label: bool) ->
                 break
         if header is None:
             return
-        index = {}
+        index: dict[str, int] = {}
         for i, name in enumerate(header):
             index.setdefault(name, i)
 
@@ -326,7 +326,7 @@ def _header_rows(path: str, fmt: str, columns: _Columns, require_label: bool) ->
                 cell(row, i_label) if i_label is not None else None,
                 cell(row, i_qid1),
                 cell(row, i_qid2),
-                require_label,
+                require_label=require_label,
             )
 
 
@@ -339,7 +339,7 @@ def _partition_rows(path: str, require_label: bool) -> Iterator[Pair | str]:
             if len(row) < 3:
                 yield "missing field"
                 continue
-            yield _build_pair(row[1], row[2], row[0], None, None, require_label)
+            yield _build_pair(row[1], row[2], row[0], None, None, require_label=require_label)
 
 
 def _jsonl_rows(path: str, columns: _Columns, require_label: bool) -> Iterator[Pair | str]:
@@ -410,7 +410,7 @@ def _parse_label(value: Any) -> int | None:
     return None
 
 
-def _build_pair(q1: Any, q2: Any, label: Any, qid1: Any, qid2: Any, require_label: bool) -> Pair | str:
+def _build_pair(q1: Any, q2: Any, label: Any, qid1: Any, qid2: Any, *, require_label: bool) -> Pair | str:
     """Validate one row's raw values; returns the Pair or the reason it is skipped."""
     label_absent = label is None or label is _MISSING or (isinstance(label, str) and not label.strip())
     if q1 is None or q1 is _MISSING or q2 is None or q2 is _MISSING or (require_label and label_absent):

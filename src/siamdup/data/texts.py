@@ -62,6 +62,7 @@ def read_texts(
     ids: list[str] = []
     texts: list[str] = []
     seen: set[str] = set()
+    rows: Iterator[tuple[Any, Any]]
     try:
         if format == "lines":
             rows = _line_rows(path_str)

@@ -208,7 +208,7 @@ class DuplicateIndex:
         """Turn one row of `search` results into `Match`es."""
         tau = self.model.threshold
         return [
-            Match(self._ids[r], self._texts[r], float(s), bool(s > tau))  # type: ignore[arg-type]
+            Match(self._ids[r], self._texts[r], float(s), bool(s > tau))
             for s, r in zip(scores.tolist(), rows.tolist(), strict=True)
             if r >= 0 and self._ids[r] is not None
         ]

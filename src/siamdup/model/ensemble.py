@@ -11,10 +11,15 @@ weights and τ on dev pairs.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from siamdup.model.siamese import Encoder
 
 
 def check_weights(weights: list[float], n_members: int) -> None:
@@ -45,21 +50,27 @@ class EnsembleEncoder(nn.Module):
 
     architecture = "ensemble"
 
-    def __init__(self, members: list[nn.Module], weights: list[float]) -> None:
+    def __init__(self, members: Sequence[Encoder], weights: list[float]) -> None:
         config = EnsembleConfig(
             members=[{"architecture": m.architecture, "encoder": m.config.to_dict()} for m in members],
             weights=[float(w) for w in weights],
         )
         super().__init__()
-        self.config = config
+        self.config: EnsembleConfig = config
         self.members = nn.ModuleList(members)
+
+    def encoders(self) -> list[Encoder]:
+        """The members as the encoders they are (`nn.ModuleList` hands them back as plain modules)."""
+        return cast("list[Encoder]", list(self.members))
 
     @property
     def dim(self) -> int:
-        return sum(m.dim for m in self.members)
+        return sum(m.dim for m in self.encoders())
 
     def folded(self) -> EnsembleEncoder:
-        return EnsembleEncoder([m.folded() for m in self.members], self.config.weights).train(self.training)
+        return EnsembleEncoder([m.folded() for m in self.encoders()], self.config.weights).train(
+            self.training
+        )
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """ids: (batch, time) long, lengths: (batch,) long >= 1 -> (batch, Σ member dims) unit vectors."""

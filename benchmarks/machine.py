@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import sys
 from pathlib import Path
 
 import torch
@@ -32,8 +33,12 @@ def describe() -> str:
 
 def benchmark_parser(description: str | None) -> argparse.ArgumentParser:
     """A parser showing the script's docstring as help, with `--data`, the QQP folder every benchmark reads."""
+    # Run as a module, argparse would name the file alone ("recipes.py") in the usage line.
+    main_spec = getattr(sys.modules["__main__"], "__spec__", None)
     parser = argparse.ArgumentParser(
-        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog=f"python -m {main_spec.name}" if main_spec else None,
+        description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--data", type=Path, default=Path("../shared/data/qqp"), help="folder with train.tsv.gz and dev.tsv"

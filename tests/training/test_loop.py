@@ -199,3 +199,16 @@ def test_training_with_mined_negatives(tmp_path: Path, synthetic_files) -> None:
         *synthetic_files, tmp_path / "mined", tiny_config(mined_negatives=True, epochs=4), console=QUIET
     )
     assert metrics["dev"]["accuracy"] >= 0.95
+
+
+def test_skipped_rows_are_recorded_and_the_run_saved(tmp_path: Path, synthetic_files) -> None:
+    """Real files have bad rows: each is counted in metrics.json, and saving the run still works."""
+    train_file, dev_file = tmp_path / "train.tsv", tmp_path / "dev.tsv"
+    train_file.write_text(synthetic_files[0].read_text() + "9\tA?\tB?\t1\n1\t \tB?\t2\n")
+    dev_file.write_text(synthetic_files[1].read_text() + "1\tA?\n")
+    metrics = train(train_file, dev_file, tmp_path / "m", tiny_config(epochs=1), console=QUIET)
+    assert metrics["data"]["train"]["skipped"] == {"bad label": 1, "empty text": 1}
+    assert metrics["data"]["dev"]["skipped"] == {"missing field": 1}
+    assert (tmp_path / "m" / CHECKPOINT / "trainer_state.json").exists()
+    saved = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert saved["data"]["train"]["n_rows"] == saved["data"]["train"]["n_kept"] + 2

@@ -22,7 +22,9 @@ class EpochResult:
 
 
 def report_record(report: ReadReport) -> dict:
-    return asdict(report)
+    """A read report as JSON data. `asdict` alone would rebuild its skip Counter from (reason, count)
+    pairs, counting the pairs themselves: tuple keys, which JSON cannot hold."""
+    return {**asdict(report), "skipped": dict(report.skipped)}
 
 
 def epoch_record(epoch: int, result: EpochResult, dev: dict) -> dict:

@@ -1,4 +1,5 @@
 import io
+import itertools
 import json
 import time
 from pathlib import Path
@@ -63,7 +64,7 @@ def test_same_seed_same_model_and_resume_continues_exactly(tmp_path: Path, synth
     b = load_file(str(tmp_path / "resumed" / CHECKPOINT / "model.safetensors"))
     assert a.keys() == b.keys()
     for k in a:
-        assert torch.allclose(a[k], b[k], atol=1e-6), k
+        assert torch.equal(a[k], b[k]), k  # bit for bit: nothing in a run depends on the clock or the load
     hist = json.loads((tmp_path / "resumed" / "metrics.json").read_text())["history"]
     assert [h["epoch"] for h in hist] == [1, 2, 3]
 
@@ -212,3 +213,19 @@ def test_skipped_rows_are_recorded_and_the_run_saved(tmp_path: Path, synthetic_f
     assert (tmp_path / "m" / CHECKPOINT / "trainer_state.json").exists()
     saved = json.loads((tmp_path / "m" / "metrics.json").read_text())
     assert saved["data"]["train"]["n_rows"] == saved["data"]["train"]["n_kept"] + 2
+
+
+def test_a_busy_machine_trains_the_same_model(tmp_path: Path, synthetic_files, monkeypatch) -> None:
+    """The time budget must not steer a run that fits it: a run whose clock goes 300 times slower (a
+    loaded machine) ends with the very same weights."""
+    config = tiny_config(epochs=2)
+    weights = []
+    for name, seconds_per_reading in (("idle", 0.01), ("busy", 3.0)):
+        clock = itertools.count(0.0, seconds_per_reading)
+        monkeypatch.setattr(time, "perf_counter", lambda clock=clock: next(clock))
+        train(*synthetic_files, tmp_path / name, config, console=QUIET)
+        weights.append(load_file(str(tmp_path / name / CHECKPOINT / "model.safetensors")))
+    idle, busy = weights
+    assert idle.keys() == busy.keys()
+    for k in idle:
+        assert torch.equal(idle[k], busy[k]), k

@@ -32,3 +32,11 @@ def test_embedding_lr_ratio_groups_the_table_apart() -> None:
         id(p) for p in encoder.parameters() if p is not encoder.embedding.weight
     )
     assert len(parameter_groups(encoder, TrainConfig())) == 1
+
+
+def test_the_clock_steers_the_decay_only_when_it_runs_ahead_of_the_steps() -> None:
+    """A run on course to fit its budget gets its rates from the steps alone, however busy the machine."""
+    c = TrainConfig(lr=1.0, warmup_steps=10, min_lr_ratio=0.1)
+    assert lr_at(10, 100, c, time_used=0.001) == lr_at(10, 100, c, time_used=0.09) == 1.0
+    assert lr_at(30, 100, c, time_used=0.2) == lr_at(30, 100, c, time_used=0.0)
+    assert lr_at(30, 100, c, time_used=0.5) == pytest.approx(0.55)  # behind: the clock takes over

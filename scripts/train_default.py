@@ -24,7 +24,8 @@ from siamdup.evaluate import PairEvaluator
 from siamdup.model.siamese import FORMAT
 from siamdup.pretrained import MINILM_DIM
 from siamdup.recipes import recipe_config
-from siamdup.train import CHECKPOINT, train
+from siamdup.training.checkpoints import CHECKPOINT
+from siamdup.training.loop import train
 
 
 def main() -> None:

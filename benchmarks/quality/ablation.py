@@ -17,7 +17,7 @@ from rich.console import Console
 
 from benchmarks.machine import benchmark_parser, describe
 from siamdup.recipes import recipe_config
-from siamdup.train import train
+from siamdup.training.loop import train
 
 # Every variant keeps the known non-duplicates as extra in-batch negatives; "epochs" is the length of its
 # learning-rate schedule where it differs from --epochs (as in the runs recorded in the README).

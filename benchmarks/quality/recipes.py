@@ -2,7 +2,7 @@
 
     python -m benchmarks.quality.recipes --data ../shared/data/qqp [--only NAME ...] [--max-minutes M]
 
-Every variant is a named recipe with a few settings changed, trained by `siamdup.train.train` from the same
+Every variant is a named recipe with a few settings changed, trained by `siamdup.training.loop.train` from the same
 seed (`minilm-as-is` is all-MiniLM-L6-v2 untrained, only its τ tuned on dev). For each it prints dev
 accuracy at the τ tuned on dev (the τ stored with the model), the F1-optimal τ and its F1, ROC-AUC,
 training wall time, model size and encoding speed. Runs are sequential and take 10-25 minutes each on 2 CPU
@@ -28,7 +28,7 @@ from siamdup.evaluate import PairEvaluator
 from siamdup.metrics import best_threshold
 from siamdup.pretrained import minilm_encoder, minilm_tokenizer
 from siamdup.recipes import recipe_config
-from siamdup.train import train
+from siamdup.training.loop import train
 
 # name: (recipe, settings changed). The README's accuracy tables list the same rows. The recipe None: not
 # trained.

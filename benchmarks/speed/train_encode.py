@@ -4,7 +4,7 @@
 
 All three train the same network (d_model 128: Embedding -> one LSTM layer -> mean -> normalise) with batches
 of 256 QQP duplicate pairs, on the same token ids (siamdup's tokenizer, fitted on the shared train file).
-- siamdup: `siamdup.train.train` with the `reference` recipe (the course's mined triplet loss), one whole
+- siamdup: `siamdup.training.loop.train` with the `reference` recipe (the course's mined triplet loss), one whole
   epoch, so the figure includes everything a user's run does (batching, the progress bar);
 - Trax 1.4.1: the course's notebook code (`benchmarks/peers/trax_siamese.py`);
 - sentence-transformers: WordEmbeddings + LSTM + Pooling + Normalize with MultipleNegativesRankingLoss
@@ -40,7 +40,7 @@ from siamdup import Siamese
 from siamdup.data.readers import read_pairs
 from siamdup.recipes import recipe_config
 from siamdup.tokenizer import Tokenizer
-from siamdup.train import train
+from siamdup.training.loop import train
 
 ROOT = Path(__file__).resolve().parents[2]
 PEERS = {

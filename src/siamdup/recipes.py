@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from siamdup.train import TrainConfig
+from siamdup.training.settings import TrainConfig
 
 RECIPES: dict[str, TrainConfig] = {
     # 2-layer BiLSTM, in-batch softmax with the known non-duplicates as extra negatives, plus a contrastive

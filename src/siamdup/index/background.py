@@ -12,7 +12,9 @@ change), `write_lock` serialises writers (adds, saves). Order: `write_lock` befo
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +30,13 @@ CHUNK = 10_000  # vectors added to the graph between two looks at the stop flag
 LAST_ROWS = 1_000  # at most about this many rows are added while writers wait for the swap
 
 log = logging.getLogger(__name__)
+
+
+def lower_this_threads_priority(niceness: int = 10) -> None:
+    """Let queries go first: on Linux the niceness of a thread (and of the OpenMP workers it starts)
+    is its own; elsewhere this does nothing."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
 
 
 def add_in_chunks(graph: faiss.Index, vectors: np.ndarray, stop: threading.Event) -> bool:
@@ -82,6 +91,7 @@ class HNSWSwitch:
         self.wait()
 
     def _run(self) -> None:
+        lower_this_threads_priority()
         started = time.perf_counter()
         try:
             if self._build():

@@ -94,6 +94,7 @@ class Service:
                 raise SystemExit("the service exited before answering")
             time.sleep(0.05)
         self.start_seconds = time.perf_counter() - started
+        self.start_cpu_seconds = cpu_seconds(self.process.pid)
 
     def health(self) -> dict:
         return httpx.get(self.url + "/health", timeout=30).json()
@@ -104,6 +105,15 @@ class Service:
         self.process.send_signal(signal.SIGINT)
         self.process.wait(timeout=300)
         return time.perf_counter() - started
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process used so far (Linux; NaN elsewhere): on a busy machine, wall time overstates."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def query_load(
@@ -181,7 +191,7 @@ def restart(index: Path, service: Service, model: Siamese) -> None:
     again = Service(index)
     health = again.health()["index"]
     print(
-        f"  restart: answering after {again.start_seconds:.1f} s "
+        f"  restart: answering after {again.start_seconds:.1f} s, {again.start_cpu_seconds:.1f} s of CPU "
         f"({health['questions']:,} questions, {health['search']} search, journalled {health['journalled']})"
     )
     again.stop()

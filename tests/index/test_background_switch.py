@@ -1,6 +1,7 @@
 """HNSWSwitch: the graph is built beside the index, catches up on rows added meanwhile, and is dropped
 when rows are renumbered under it."""
 
+import os
 import threading
 
 import numpy as np
@@ -10,6 +11,7 @@ from siamdup import Siamese
 from siamdup.index import DuplicateIndex, background, duplicate_index
 
 PATIENCE = 120  # seconds; only reached when the code under test is broken
+builder_niceness: list[int] = []
 
 
 def unit_vectors(n: int, dim: int, seed: int) -> np.ndarray:
@@ -24,6 +26,7 @@ def held_build(monkeypatch: pytest.MonkeyPatch):
     real = background.add_in_chunks
 
     def held(*args, **kwargs):
+        builder_niceness.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
         building.set()
         assert release.wait(PATIENCE)
         return real(*args, **kwargs)
@@ -45,6 +48,8 @@ def test_rows_added_during_the_build_are_in_the_swapped_graph(shipped_model: Sia
     state, write = threading.Lock(), threading.Lock()
     switch = background.HNSWSwitch(index, state, write)
     assert switch.start() and building.wait(PATIENCE)
+    ours = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert builder_niceness[-1] == min(19, ours + 10)  # queries go first
     with write, state:  # an add while the graph is being built
         index.add([f"b{i}" for i in range(40)], ["q"] * 40, vectors=later)
     assert index.search_kind == "exact"

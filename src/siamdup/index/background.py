@@ -32,11 +32,12 @@ LAST_ROWS = 1_000  # at most about this many rows are added while writers wait f
 log = logging.getLogger(__name__)
 
 
-def lower_this_threads_priority(niceness: int = 10) -> None:
+def lower_this_threads_priority(by: int = 10) -> None:
     """Let queries go first: on Linux the niceness of a thread (and of the OpenMP workers it starts)
     is its own; elsewhere this does nothing."""
     with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + by))
 
 
 def add_in_chunks(graph: faiss.Index, vectors: np.ndarray, stop: threading.Event) -> bool:

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from siamdup import Siamese
 from siamdup.index import DuplicateIndex
 from siamdup.serve import create_app
-from siamdup.serve.app import MAX_K, MAX_PAIRS, MAX_TEXT_CHARS
+from siamdup.serve.schemas import MAX_K, MAX_PAIRS, MAX_TEXT_CHARS
 from tests.conftest import FORUM_QUESTIONS
 
 TOKEN = "s3cret"
@@ -31,7 +31,12 @@ def client(shipped_model: Siamese, index_dir: Path) -> TestClient:
 def test_health(client: TestClient, shipped_model: Siamese) -> None:
     body = client.get("/health").json()
     assert body["status"] == "ok" and body["threshold"] == shipped_model.threshold
-    assert body["index"] == {"questions": len(FORUM_QUESTIONS), "search": "exact"}
+    assert body["index"] == {
+        "questions": len(FORUM_QUESTIONS),
+        "search": "exact",
+        "switching_to_hnsw": False,
+        "journalled": 0,
+    }
     assert body["adding_enabled"] is True and body["model"] == shipped_model.fingerprint()
 
 

@@ -6,9 +6,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from siamdup.cli.common import ModelOption, app, err, fail, load_index, load_model
 from siamdup.index import DuplicateIndex
+from siamdup.serve.settings import ServiceSettings
+
+_DEFAULTS = ServiceSettings()
+
+
+def _help(setting: str) -> str:
+    return ServiceSettings.model_fields[setting].description or ""
 
 
 @app.command("serve")
@@ -30,6 +38,11 @@ def serve_command(
             envvar="SIAMDUP_TOKEN", help="Bearer token that POST /index requires; without it adding is off."
         ),
     ] = None,
+    max_body_bytes: Annotated[int, typer.Option(help=_help("max_body_bytes"))] = _DEFAULTS.max_body_bytes,
+    fold_every_adds: Annotated[int, typer.Option(help=_help("fold_every_adds"))] = _DEFAULTS.fold_every_adds,
+    fold_every_seconds: Annotated[
+        float, typer.Option(help=_help("fold_every_seconds"))
+    ] = _DEFAULTS.fold_every_seconds,
 ) -> None:
     """Serve the model over HTTP, with a web page at / and the API documented at /docs.
 
@@ -39,6 +52,15 @@ def serve_command(
 
     from siamdup.serve import create_app
 
+    try:
+        settings = ServiceSettings(
+            max_body_bytes=max_body_bytes,
+            fold_every_adds=fold_every_adds,
+            fold_every_seconds=fold_every_seconds,
+        )
+    except ValidationError as e:
+        problems = "; ".join(f"--{str(p['loc'][0]).replace('_', '-')}: {p['msg']}" for p in e.errors())
+        raise fail(problems) from None
     siamese = load_model(model)
     store = None
     if index is not None:
@@ -53,4 +75,4 @@ def serve_command(
     err.print(
         f"serving on http://{host}:{port}/  (API docs: /docs; adding questions {'on' if token else 'off'})"
     )
-    uvicorn.run(create_app(siamese, store, token), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(siamese, store, token, settings), host=host, port=port, log_level="warning")

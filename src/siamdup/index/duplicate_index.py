@@ -80,6 +80,11 @@ class HNSWSettings:
 class DuplicateIndex:
     """Stored questions of one model, searchable by cosine similarity; see the module docstring."""
 
+    # A server sets this: add() past EXACT_MAX then keeps searching exactly and leaves the HNSW build
+    # to `siamdup.index.background.HNSWSwitch`, off the request path.
+    switch_in_background = False
+    generation = 0  # bumped whenever rows are renumbered, so a graph built from older rows is dropped
+
     def __init__(self, model: Siamese, kind: str = "auto", hnsw: HNSWSettings | None = None) -> None:
         if kind not in KINDS:
             raise ValueError(f"unknown index kind {kind!r}; expected one of {', '.join(KINDS)}")
@@ -109,6 +114,16 @@ class DuplicateIndex:
     def search_kind(self) -> str:
         """What the FAISS index is now: "exact" or "hnsw" (for kind "auto", chosen by size)."""
         return "hnsw" if isinstance(self._faiss, faiss.IndexHNSWFlat) else "exact"
+
+    @property
+    def switch_due(self) -> bool:
+        """Kind "auto" holds more than EXACT_MAX rows but still searches exactly."""
+        return self.kind == "auto" and self.search_kind == "exact" and len(self._ids) > EXACT_MAX
+
+    @property
+    def rows(self) -> int:
+        """FAISS rows, removed questions included until the next compaction."""
+        return self._faiss.ntotal
 
     def info(self) -> dict:
         return {
@@ -166,7 +181,7 @@ class DuplicateIndex:
         self._ids.extend(ids)
         self._texts.extend(texts)
         self._row_of.update((qid, first + n) for n, qid in enumerate(ids))
-        if self.kind == "auto" and self.search_kind == "exact" and len(self._ids) > EXACT_MAX:
+        if self.switch_due and not self.switch_in_background:
             self._rebuild("hnsw", progress, new=vectors)
         else:
             self._add_vectors(vectors, progress)
@@ -195,6 +210,20 @@ class DuplicateIndex:
         if len(self) == 0:
             return np.full((len(vectors), k), -np.inf, np.float32), np.full((len(vectors), k), -1, np.int64)
         return self._faiss.search(vectors, k, params=self._search_params)
+
+    def row_vectors(self, start: int, stop: int) -> np.ndarray:
+        """The stored vectors of rows start..stop-1 (a copy)."""
+        return self._faiss.reconstruct_n(start, stop - start)
+
+    def swap_search(self, built: faiss.Index, generation: int) -> None:
+        """Search with `built` from now on: a FAISS index of every current row, in row order."""
+        if generation != self.generation or built.ntotal != self._faiss.ntotal or built.d != self.model.dim:
+            raise IndexUpdateError(
+                f"the new search index has {built.ntotal:,} rows of generation {generation}; "
+                f"the index has {self._faiss.ntotal:,} of generation {self.generation}"
+            )
+        self._faiss = built
+        self._update_filter()
 
     def query(self, text: str, k: int = 5) -> list[Match]:
         """The k stored questions most similar to `text`, best first, with the model's decision."""
@@ -342,6 +371,7 @@ class DuplicateIndex:
         if new is not None:
             old = new if old is None else np.concatenate([old, new])
         keep = [row for row, qid in enumerate(self._ids) if qid is not None]
+        self.generation += 1
         self._ids = [self._ids[r] for r in keep]
         self._texts = [self._texts[r] for r in keep]
         self._row_of = {qid: row for row, qid in enumerate(self._ids)}  # type: ignore[misc]

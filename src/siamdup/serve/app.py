@@ -6,113 +6,81 @@
     GET  /health       model, τ and index size
     GET  /             the web page; /docs and /openapi.json describe the API
 
-Input is validated before any work (text length, batch size, k); bad input gets a 4xx answer with a
-message, never a 500. Questions added through `/index` are journalled to the index directory before the
-answer is sent, so they survive a restart.
+Bodies over the size limit are refused (413) before they are read; input is validated before any work
+(text length, batch size, k) and bad input gets a short 422 with the reason, never a 500 and never the
+input echoed back. Questions added through `/index` are journalled before the answer is sent, so they
+survive a restart; `ServedIndex` folds the journal into the saved index in the background.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
-import threading
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
-from typing import Annotated
 
 import swagger_ui_bundle
-from fastapi import Depends, FastAPI, HTTPException, Request, status
-from fastapi.encoders import jsonable_encoder
+from fastapi import Depends, FastAPI, HTTPException, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from siamdup import __version__
 from siamdup.index import DuplicateIndex, IndexUpdateError
 from siamdup.model.siamese import Siamese
-
-MAX_TEXT_CHARS = 1000
-MAX_PAIRS = 256
-MAX_NEW_QUESTIONS = 1000
-MAX_K = 100
-
-
-def _encodable(text: str) -> str:
-    text.encode("utf-8")  # a lone surrogate ("\ud800") cannot reach the tokenizer: UnicodeError -> 422
-    return text
-
-
-Text = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT_CHARS),
-    AfterValidator(_encodable),
-]
-QuestionId = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_encodable)
-]
+from siamdup.serve.errors import StrictJSONRoute, invalid_request, refused
+from siamdup.serve.limits import BodySizeLimit
+from siamdup.serve.schemas import (
+    DuplicatesRequest,
+    DuplicatesResponse,
+    ErrorReply,
+    IndexRequest,
+    IndexResponse,
+    MatchOut,
+    PairScore,
+    SimilarityRequest,
+    SimilarityResponse,
+)
+from siamdup.serve.settings import ServiceSettings
+from siamdup.serve.store import ServedIndex
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def _documented(*codes: int) -> dict[int | str, dict]:
+    reasons = {
+        401: "Missing or wrong bearer token, or adding is off (no token configured).",
+        409: "An id is already stored or repeated; nothing was added.",
+        413: "The request body is over the size limit; it was not read.",
+        503: "No index is loaded (start the service with --index DIR).",
+    }
+    return {code: {"model": ErrorReply, "description": reasons[code]} for code in codes}
 
 
-class PairIn(_Strict):
-    question1: Text
-    question2: Text
+def create_app(
+    model: Siamese,
+    index: DuplicateIndex | None = None,
+    token: str | None = None,
+    settings: ServiceSettings | None = None,
+) -> FastAPI:
+    """The service for `model`; `index` enables /duplicates, and `token` enables POST /index.
 
+    `settings`: the body size limit and when added questions are folded into the saved index.
+    """
+    settings = settings or ServiceSettings()
+    store = None if index is None else ServedIndex(index, settings)
 
-class SimilarityRequest(_Strict):
-    pairs: list[PairIn] = Field(min_length=1, max_length=MAX_PAIRS)
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if store is not None:
+            store.start()
+        yield
+        if store is not None:
+            await run_in_threadpool(store.close)
 
-
-class PairScore(BaseModel):
-    similarity: float
-    duplicate: bool
-
-
-class SimilarityResponse(BaseModel):
-    threshold: float
-    results: list[PairScore]
-
-
-class DuplicatesRequest(_Strict):
-    question: Text
-    k: int = Field(default=5, ge=1, le=MAX_K, strict=True)
-
-
-class MatchOut(BaseModel):
-    id: str
-    text: str
-    similarity: float
-    duplicate: bool
-
-
-class DuplicatesResponse(BaseModel):
-    question: str
-    threshold: float
-    matches: list[MatchOut]
-
-
-class NewQuestion(_Strict):
-    id: QuestionId | None = Field(default=None, description="Your id for it; a random one if left out.")
-    text: Text
-
-
-class IndexRequest(_Strict):
-    questions: list[NewQuestion] = Field(min_length=1, max_length=MAX_NEW_QUESTIONS)
-
-
-class IndexResponse(BaseModel):
-    added: int
-    ids: list[str]
-    questions: int
-
-
-def create_app(model: Siamese, index: DuplicateIndex | None = None, token: str | None = None) -> FastAPI:
-    """The service for `model`; `index` enables /duplicates, and `token` enables POST /index."""
     app = FastAPI(
         title="siamdup",
         version=__version__,
@@ -120,19 +88,24 @@ def create_app(model: Siamese, index: DuplicateIndex | None = None, token: str |
         "the stored duplicates of a new one.",
         docs_url=None,  # served below from local files: FastAPI's default page loads Swagger UI from a CDN
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.openapi_version = "3.0.3"  # what the bundled Swagger UI 4 renders; the schema needs nothing newer
+    app.router.route_class = StrictJSONRoute
+    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(StarletteHTTPException, refused)
     app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
-    lock = threading.Lock()  # FAISS must not search while questions are being added
+    app.state.store = store
     fingerprint = model.fingerprint()
     bearer = HTTPBearer(auto_error=False)
 
-    def need_index() -> DuplicateIndex:
-        if index is None:
+    def need_index() -> ServedIndex:
+        if store is None:
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE, "no index loaded: start with --index DIR"
             )
-        return index
+        return store
 
     def need_token(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
         if token is None:
@@ -144,12 +117,6 @@ def create_app(model: Siamese, index: DuplicateIndex | None = None, token: str |
         else:
             return
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
-        # The 422 echoes the bad input; ASCII escapes keep a lone surrogate in it from turning into a 500.
-        body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True)
-        return Response(body, status_code=422, media_type="application/json")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page() -> str:
@@ -172,11 +139,12 @@ def create_app(model: Siamese, index: DuplicateIndex | None = None, token: str |
             "version": __version__,
             "model": fingerprint,
             "threshold": model.threshold,
-            "index": None if index is None else {"questions": len(index), "search": index.search_kind},
-            "adding_enabled": token is not None and index is not None,
+            "index": None if store is None else store.describe(),
+            "adding_enabled": token is not None and store is not None,
+            "max_body_bytes": settings.max_body_bytes,
         }
 
-    @app.post("/similarity")
+    @app.post("/similarity", responses=_documented(413))
     def similarity(request: SimilarityRequest) -> SimilarityResponse:
         """Cosine similarity of each pair and the decision similarity > τ."""
         scores, decisions = model.predict(
@@ -187,33 +155,32 @@ def create_app(model: Siamese, index: DuplicateIndex | None = None, token: str |
         ]
         return SimilarityResponse(threshold=model.threshold, results=results)
 
-    @app.post("/duplicates")
+    @app.post("/duplicates", responses=_documented(413, 503))
     def duplicates(
-        request: DuplicatesRequest, store: DuplicateIndex = Depends(need_index)
+        request: DuplicatesRequest, served: ServedIndex = Depends(need_index)
     ) -> DuplicatesResponse:
         """The k stored questions most similar to the question, best first."""
-        vector = model.encode([request.question])
-        with lock:
-            scores, rows = store.search(vector, request.k)
-            matches = store.matches(scores[0], rows[0])
+        matches = served.search(model.encode([request.question]), request.k)[0]
         return DuplicatesResponse(
             question=request.question,
             threshold=model.threshold,
             matches=[MatchOut(**m.__dict__) for m in matches],
         )
 
-    @app.post("/index", dependencies=[Depends(need_token)], status_code=status.HTTP_201_CREATED)
-    def add(request: IndexRequest, store: DuplicateIndex = Depends(need_index)) -> IndexResponse:
+    @app.post(
+        "/index",
+        dependencies=[Depends(need_token)],
+        status_code=status.HTTP_201_CREATED,
+        responses=_documented(401, 409, 413, 503),
+    )
+    def add(request: IndexRequest, served: ServedIndex = Depends(need_index)) -> IndexResponse:
         """Store new questions (journalled before the answer, so they survive a restart)."""
         ids = [q.id or uuid.uuid4().hex for q in request.questions]
         texts = [q.text for q in request.questions]
-        vectors = model.encode(texts)
-        with lock:
-            try:
-                store.add(ids, texts, vectors=vectors, journal=True)
-            except IndexUpdateError as e:
-                raise HTTPException(status.HTTP_409_CONFLICT, f"{e}; nothing was added") from None
-            total = len(store)
+        try:
+            total = served.add(ids, texts, model.encode(texts))
+        except IndexUpdateError as e:
+            raise HTTPException(status.HTTP_409_CONFLICT, f"{e}; nothing was added") from None
         return IndexResponse(added=len(ids), ids=ids, questions=total)
 
     return app

@@ -1,0 +1,27 @@
+"""The service's limits and its journal-folding policy, validated once for the CLI and `create_app`."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ServiceSettings(BaseModel):
+    """How much one request may send, and how often added questions are folded into the saved index."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_body_bytes: int = Field(
+        default=256 * 1024,
+        ge=1024,
+        description="Largest request body accepted; a larger one is refused with 413 before it is read.",
+    )
+    fold_every_adds: int = Field(
+        default=10_000,
+        ge=1,
+        description="Save the index (emptying its journal) after this many questions were journalled.",
+    )
+    fold_every_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="Also save it this long after the first question journalled since the last save.",
+    )

@@ -1,0 +1,42 @@
+"""schemathesis against the service's own OpenAPI schema, in process: no 5xx, every reply as documented."""
+
+from pathlib import Path
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from siamdup import Siamese
+from siamdup.index import DuplicateIndex
+from siamdup.serve import create_app
+from tests.conftest import FORUM_QUESTIONS
+
+TOKEN = "s3cret"
+EXAMPLES_PER_OPERATION = 40
+
+
+@pytest.fixture
+def service_schema(shipped_model: Siamese, tmp_path: Path):
+    index = DuplicateIndex(shipped_model)
+    index.add(list(FORUM_QUESTIONS), list(FORUM_QUESTIONS.values()))
+    app = create_app(shipped_model, DuplicateIndex.load(index.save(tmp_path / "ix"), shipped_model), TOKEN)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    schema.config.generation.update(
+        modes=["positive", "negative"], max_examples=EXAMPLES_PER_OPERATION, deterministic=True
+    )
+    return schema
+
+
+fuzzed = schemathesis.pytest.from_fixture("service_schema")
+
+
+@fuzzed.parametrize()
+@settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_the_service_conforms_to_its_schema(case) -> None:
+    case.call_and_validate(headers={"Authorization": f"Bearer {TOKEN}"})

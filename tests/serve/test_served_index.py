@@ -1,0 +1,111 @@
+"""The switch to HNSW runs beside the served index, and the journal is folded into the saved one."""
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from siamdup import Siamese
+from siamdup.index import DuplicateIndex, background, duplicate_index
+from siamdup.serve import ServiceSettings, create_app
+from tests.conftest import FORUM_QUESTIONS
+
+TOKEN = "s3cret"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+PATIENCE = 120  # seconds; only reached when the code under test is broken
+
+
+@pytest.fixture
+def index_dir(shipped_model: Siamese, tmp_path: Path) -> Path:
+    index = DuplicateIndex(shipped_model)
+    index.add(list(FORUM_QUESTIONS), list(FORUM_QUESTIONS.values()))
+    return index.save(tmp_path / "ix")
+
+
+def add(client: TestClient, questions: dict[str, str]) -> None:
+    body = {"questions": [{"id": i, "text": t} for i, t in questions.items()]}
+    response = client.post("/index", headers=AUTH, json=body)
+    assert response.status_code == 201, response.text
+
+
+def top_id(client: TestClient, question: str) -> str:
+    response = client.post("/duplicates", json={"question": question, "k": 3})
+    assert response.status_code == 200, response.text
+    return response.json()["matches"][0]["id"]
+
+
+def test_queries_and_adds_are_answered_while_the_hnsw_graph_is_built(
+    shipped_model: Siamese, index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(duplicate_index, "EXACT_MAX", len(FORUM_QUESTIONS))
+    building, release = threading.Event(), threading.Event()
+    real_add_in_chunks = background.add_in_chunks
+
+    def held_add_in_chunks(*args, **kwargs):
+        building.set()
+        assert release.wait(PATIENCE)
+        return real_add_in_chunks(*args, **kwargs)
+
+    monkeypatch.setattr(background, "add_in_chunks", held_add_in_chunks)
+    app = create_app(shipped_model, DuplicateIndex.load(index_dir, shipped_model), TOKEN)
+    with TestClient(app) as client:
+        add(client, {"tea": "How do I make green tea?"})  # one past the limit: the build starts
+        assert building.wait(PATIENCE)
+        index = client.get("/health").json()["index"]
+        assert index["search"] == "exact" and index["switching_to_hnsw"] is True
+        assert top_id(client, "How do I learn Python?") == "py"  # answered while the build is held
+        add(client, {"bread": "How do I bake bread at home?", "bike": "How do I fix a flat bike tyre?"})
+        assert top_id(client, "What is the best way to make green tea?") == "tea"
+        release.set()
+        assert app.state.store.switch.wait(PATIENCE)
+        index = client.get("/health").json()["index"]
+        assert index["search"] == "hnsw" and index["switching_to_hnsw"] is False
+        assert index["questions"] == len(FORUM_QUESTIONS) + 3
+        assert top_id(client, "How can I bake my own bread?") == "bread"  # added during the build
+        assert top_id(client, "How to repair a bike tyre puncture?") == "bike"
+        assert top_id(client, "How do I learn Python?") == "py"
+    restarted = DuplicateIndex.load(index_dir, shipped_model)  # shutdown folded the graph
+    assert restarted.search_kind == "hnsw" and restarted.replayed == 0 and len(restarted) == 11
+
+
+def test_the_journal_is_folded_after_n_adds(shipped_model: Siamese, index_dir: Path) -> None:
+    settings = ServiceSettings(fold_every_adds=3, fold_every_seconds=3600)
+    app = create_app(shipped_model, DuplicateIndex.load(index_dir, shipped_model), TOKEN, settings)
+    new = {
+        "tea": "How do I make green tea?",
+        "bread": "How do I bake bread at home?",
+        "bike": "How do I fix a flat bike tyre?",
+    }
+    questions = [
+        "What is the best way to make green tea?",
+        "How can I bake my own bread?",
+        "Why can't I sleep?",
+    ]
+    with TestClient(app) as client:
+        add(client, {"tea": new["tea"]})
+        add(client, {k: new[k] for k in ("bread", "bike")})
+        assert app.state.store.wait_for_folds(1, PATIENCE)
+        assert (index_dir / "journal.jsonl").read_text() == ""
+        manifest = json.loads((index_dir / "manifest.json").read_text())
+        assert manifest["questions"] == len(FORUM_QUESTIONS) + 3
+        served = [
+            client.post("/duplicates", json={"question": q, "k": 4}).json()["matches"] for q in questions
+        ]
+        assert client.get("/health").json()["index"]["journalled"] == 0
+    reloaded = DuplicateIndex.load(index_dir, shipped_model)
+    assert reloaded.replayed == 0 and len(reloaded) == len(FORUM_QUESTIONS) + 3
+    again = [[m.__dict__ for m in reloaded.query(q, k=4)] for q in questions]
+    assert [[m["id"] for m in ms] for ms in again] == [[m["id"] for m in ms] for ms in served]
+    assert served[0][0]["id"] == "tea" and served[1][0]["id"] == "bread"
+
+
+def test_shutdown_folds_what_is_left(shipped_model: Siamese, index_dir: Path) -> None:
+    app = create_app(shipped_model, DuplicateIndex.load(index_dir, shipped_model), TOKEN)
+    with TestClient(app) as client:
+        add(client, {"tea": "How do I make green tea?"})
+        assert (index_dir / "journal.jsonl").read_text().count("\n") == 1  # journalled before the answer
+    assert (index_dir / "journal.jsonl").read_text() == ""
+    reloaded = DuplicateIndex.load(index_dir, shipped_model)
+    assert "tea" in reloaded and reloaded.replayed == 0

@@ -102,7 +102,7 @@ def test_dedupe_writes_groups(tmp_path: Path) -> None:
         "How do I learn Python?\nHow do I cook rice?\nWhat is the best way to learn Python?\n"
         "How do I learn python?\nWhere can I buy cheap flights?\n"
     )
-    out = tmp_path / "out" / "groups.csv"
+    out = tmp_path / "groups.csv"
     result = run("dedupe", "--input", source, "--out", out)
     assert result.exit_code == 0, result.output
     assert "1 groups holding 3 of 5 questions" in result.output

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from siamdup.cli.common import ModelOption, app, err, fail, load_index, load_model
+from siamdup.cli.common import ModelOption, app, err, load_index, load_model
+from siamdup.cli.paths import check_output_folder
 from siamdup.index import DuplicateIndex
 
 
@@ -39,13 +40,13 @@ def serve_command(
 
     from siamdup.serve import create_app
 
+    if index is not None:
+        check_output_folder(index, "--index", holds="index", marker="manifest.json")
     siamese = load_model(model)
     store = None
     if index is not None:
         if (index / "manifest.json").exists():
             store = load_index(index, siamese)
-        elif index.exists() and any(index.iterdir()):
-            raise fail(f"{index} exists but is not a siamdup index")
         else:
             store = DuplicateIndex(siamese)
             store.save(index)

@@ -47,7 +47,7 @@ class Case:
     ok: bool = False  # the command succeeds, reporting what it skipped
     setup: Callable[[Path], None] | None = None
     absent: tuple[str, ...] = ()  # paths that must not exist afterwards
-    root_can_write: bool = False  # permission bits do not stop root: skipped when run as root
+    skip: Callable[[], str] | None = None  # why the case cannot run here ("" when it can)
     known: str = ""  # a known failure, fixed elsewhere: why (the test marks it xfail)
 
 
@@ -76,6 +76,18 @@ class Outcome:
 
 def _case(name: str, *args: str, **kwargs) -> Case:
     return Case(name, tuple(args), **kwargs)
+
+
+def _when_root() -> str:
+    return "run as root: permission bits do not apply" if os.geteuid() == 0 else ""
+
+
+def _without_proc() -> str:
+    return "" if Path("/proc/self").is_dir() else "no /proc here"
+
+
+def _fifo(name: str) -> Callable[[Path], None]:
+    return lambda d: os.mkfifo(d / name)
 
 
 def _symlink(target: str, link: str) -> Callable[[Path], None]:
@@ -123,7 +135,9 @@ CASES: list[Case] = [
     _case("predict: --out in a missing folder", "predict", "--pairs", "{d}/pairs.csv", "--out", "{d}/nope/deeper/x.csv", files=P, expect="does not exist", absent=("nope",)),
     _case("predict: --out is a folder", "predict", "--pairs", "{d}/pairs.csv", "--out", "{d}", files=P, expect="is a folder"),
     _case("predict: --out under a file", "predict", "--pairs", "{d}/pairs.csv", "--out", "{d}/pairs.csv/x.csv", files=P, expect="is a file, not a folder"),
-    _case("predict: --out in a read-only folder", "predict", "--pairs", "{d}/pairs.csv", "--out", "{d}/ro/x.csv", files={**P, "ro": None}, setup=_read_only("ro"), expect="permission denied", root_can_write=True),
+    _case("predict: --out in a read-only folder", "predict", "--pairs", "{d}/pairs.csv", "--out", "{d}/ro/x.csv", files={**P, "ro": None}, setup=_read_only("ro"), expect="permission denied", skip=_when_root),
+    _case("predict: --out is a named pipe", "predict", "--pairs", "{d}/pairs.csv", "--out", "{d}/fifo.csv", files=P, setup=_fifo("fifo.csv"), expect="not a regular file"),
+    _case("predict: --out where writing fails", "predict", "--pairs", "{d}/pairs.csv", "--out", "/proc/siamdup-scores.csv", files=P, skip=_without_proc, expect="cannot write"),
     _case("predict: --threshold nan", "predict", "--threshold", "nan", "How old are you?", "What is your age?", expect="between -1 and 1"),
     _case("predict: --threshold 70 (a percentage)", "predict", "--threshold", "70", "a?", "b?", expect="between -1 and 1"),
     _case("predict: --threshold not a number", "predict", "--threshold", "high", "a?", "b?", expect="--threshold"),
@@ -143,7 +157,7 @@ CASES: list[Case] = [
     _case("predict: --pairs truncated .gz", "predict", "--pairs", "{d}/pairs.csv.gz", "--out", "{d}/o.csv", files={"pairs.csv.gz": _truncated_gzip()}, expect="damaged gzip"),
     _case("predict: --pairs UTF-16", "predict", "--pairs", "{d}/pairs.csv", "--out", "{d}/o.csv", files={"pairs.csv": PAIRS.encode("utf-16")}, expect="UTF-16"),
     _case("predict: --pairs Latin-1", "predict", "--pairs", "{d}/pairs.csv", "--out", "{d}/o.csv", files={"pairs.csv": NOT_UTF8}, expect="not UTF-8"),
-    _case("predict: --pairs unreadable", "predict", "--pairs", "{d}/pairs.csv", "--out", "{d}/o.csv", files=P, setup=_unreadable("pairs.csv"), expect="permission denied", root_can_write=True),
+    _case("predict: --pairs unreadable", "predict", "--pairs", "{d}/pairs.csv", "--out", "{d}/o.csv", files=P, setup=_unreadable("pairs.csv"), expect="permission denied", skip=_when_root),
     _case("predict: --pairs CRLF with a BOM", "predict", "--pairs", "{d}/pairs.csv", "--out", "{d}/o.csv", files={"pairs.csv": "\ufeff" + PAIRS.replace("\n", "\r\n")}, ok=True, expect="2 pairs kept, 0 skipped"),
     _case("predict: --pairs with an invalid UTF-8 row", "predict", "--pairs", "{d}/pairs.csv", "--out", "{d}/o.csv", files={"pairs.csv": PAIRS.encode() + b"caf\xe9?,tea?,1\n"}, ok=True, expect="1 undecodable"),
     _case("predict: --pairs with a 20,000-character question", "predict", "--pairs", "{d}/pairs.csv", "--out", "{d}/o.csv", files={"pairs.csv": PAIRS + "y" * 20_000 + ",short?,0\n"}, ok=True, expect="1 too long"),
@@ -184,7 +198,8 @@ CASES: list[Case] = [
     _case("index build: --out holds other files", "index", "build", "--input", "{d}/q.csv", "--out", "{d}", files=Q, expect="holds other files"),
     _case("index build: --out holds an index", "index", "build", "--input", "{d}/q.csv", "--out", "{d}/ix", files={**Q, "ix/manifest.json": "{}"}, expect="already holds an index"),
     _case("index build: --input inside --out", "index", "build", "--input", "{d}/ix/entries.jsonl", "--out", "{d}/ix", "--overwrite", files={"ix/entries.jsonl": '{"text": "a?"}\n', "ix/manifest.json": "{}"}, expect="lies inside"),
-    _case("index build: --out in a read-only folder", "index", "build", "--input", "{d}/q.csv", "--out", "{d}/ro/ix", files={**Q, "ro": None}, setup=_read_only("ro"), expect="permission denied", root_can_write=True),
+    _case("index build: --out in a read-only folder", "index", "build", "--input", "{d}/q.csv", "--out", "{d}/ro/ix", files={**Q, "ro": None}, setup=_read_only("ro"), expect="permission denied", skip=_when_root),
+    _case("index build: --out where writing fails", "index", "build", "--input", "{d}/q.csv", "--out", "/proc/siamdup-index", files=Q, skip=_without_proc, expect="cannot write"),
     _case("index build: binary garbage", "index", "build", "--input", "{d}/garbage.bin", "--out", "{d}/ix", files={"garbage.bin": BINARY}, expect="binary data", absent=("ix",)),
     _case("index build: not UTF-8", "index", "build", "--input", "{d}/q.txt", "--out", "{d}/ix", files={"q.txt": NOT_UTF8}, expect="not UTF-8", absent=("ix",)),
     _case("index build: empty file", "index", "build", "--input", "{d}/q.csv", "--out", "{d}/ix", files={"q.csv": ""}, expect="no usable question"),
@@ -199,7 +214,7 @@ CASES: list[Case] = [
     _case("index build: unknown --kind", "index", "build", "--input", "{d}/q.csv", "--out", "{d}/ix", "--kind", "ivf", files=Q, expect="--kind must be"),
     _case("index build: JSONL all bad", "index", "build", "--input", "{d}/q.jsonl", "--out", "{d}/ix", files={"q.jsonl": "{not json\n[1, 2]\n"}, expect="2 bad json"),
     _case("index build: .gz that is not gzip", "index", "build", "--input", "{d}/q.csv.gz", "--out", "{d}/ix", files={"q.csv.gz": QUESTIONS}, expect="not a gzip file"),
-    _case("index build: --input unreadable", "index", "build", "--input", "{d}/q.csv", "--out", "{d}/ix", files=Q, setup=_unreadable("q.csv"), expect="permission denied", root_can_write=True),
+    _case("index build: --input unreadable", "index", "build", "--input", "{d}/q.csv", "--out", "{d}/ix", files=Q, setup=_unreadable("q.csv"), expect="permission denied", skip=_when_root),
     _case("index build: --model is a file", "index", "build", "--input", "{d}/q.csv", "--out", "{d}/ix", "--model", "{d}/q.csv", files=Q, expect="no model directory"),
     _case("index build: repeated ids, BOM and CRLF", "index", "build", "--input", "{d}/q.csv", "--out", "{d}/ix", "--id-column", "qid", files={"q.csv": "\ufeffqid,text\r\n1,How?\r\n1,Why?\r\n2,What?\r\n"}, ok=True, expect="1 duplicate id"),
     # -- index add / remove / query / info ---------------------------------------------------------
@@ -218,8 +233,9 @@ CASES: list[Case] = [
     _case("dedupe: --out is the --input file", "dedupe", "--input", "{d}/q.csv", "--out", "{d}/q.csv", files=Q, expect="same file"),
     _case("dedupe: --out is a hard link to --input", "dedupe", "--input", "{d}/q.csv", "--out", "{d}/out.csv", files=Q, setup=_hardlink("q.csv", "out.csv"), expect="same file"),
     _case("dedupe: --out in a missing folder", "dedupe", "--input", "{d}/q.csv", "--out", "/nonexistent-siamdup/x.csv", files=Q, expect="does not exist", absent=("/nonexistent-siamdup",)),
+    _case("dedupe: --out where writing fails", "dedupe", "--input", "{d}/q.csv", "--out", "/proc/siamdup-groups.csv", files=Q, skip=_without_proc, expect="cannot write"),
     _case("dedupe: --out is a folder", "dedupe", "--input", "{d}/q.csv", "--out", "{d}", files=Q, expect="is a folder"),
-    _case("dedupe: --out in a read-only folder", "dedupe", "--input", "{d}/q.csv", "--out", "{d}/ro/g.csv", files={**Q, "ro": None}, setup=_read_only("ro"), expect="permission denied", root_can_write=True),
+    _case("dedupe: --out in a read-only folder", "dedupe", "--input", "{d}/q.csv", "--out", "{d}/ro/g.csv", files={**Q, "ro": None}, setup=_read_only("ro"), expect="permission denied", skip=_when_root),
     _case("dedupe: --threshold nan", "dedupe", "--input", "{d}/q.csv", "--out", "{d}/g.csv", "--threshold", "nan", files=Q, expect="between -1 and 1"),
     _case("dedupe: -k -1", "dedupe", "--input", "{d}/q.csv", "--out", "{d}/g.csv", "-k", "-1", files=Q, expect="-k"),
     _case("dedupe: --input binary garbage", "dedupe", "--input", "{d}/q.csv", "--out", "{d}/g.csv", files={"q.csv": BINARY}, expect="binary data", absent=("g.csv",)),
@@ -291,8 +307,8 @@ def invoke_process(args: list[str]) -> tuple[int, str, bool]:
 def run_case(case: Case, folder: Path, *, process: bool = False) -> Outcome:
     """Make the case's files in `folder` (empty), run it, and list what it did wrong in `problems`."""
     outcome = Outcome(case)
-    if case.root_can_write and os.geteuid() == 0:
-        outcome.skipped = "run as root: permission bits do not apply"
+    outcome.skipped = case.skip() if case.skip is not None else ""
+    if outcome.skipped:
         return outcome
     make_files(case, folder)
     before = _snapshot(case, folder)

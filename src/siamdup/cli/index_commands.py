@@ -22,7 +22,7 @@ from siamdup.cli.common import (
     out,
     progress_phases,
 )
-from siamdup.cli.paths import check_output_file, check_output_folder, say_created
+from siamdup.cli.paths import check_output_file, check_output_folder, say_created, writing
 from siamdup.data.readers import DataError
 from siamdup.data.texts import TEXT_FORMATS, read_texts
 from siamdup.index import DuplicateIndex, IndexUpdateError, dedupe
@@ -104,7 +104,8 @@ def build_command(
     start = time.perf_counter()
     index = DuplicateIndex(siamese, kind=kind)
     _add(index, ids, texts)
-    index.save(out_dir)
+    with writing(out_dir):
+        index.save(out_dir)
     say_created(created)
     out.print(
         f"indexed {len(index):,} questions ({index.search_kind} search) in {time.perf_counter() - start:.1f}s "
@@ -219,7 +220,8 @@ def dedupe_command(
     start = time.perf_counter()
     with progress_phases() as phase:
         result = dedupe(siamese, texts, threshold=threshold, k=k, kind=kind, phases=phase)
-    result.write_csv(out_file, ids, texts)
+    with writing(out_file):
+        result.write_csv(out_file, ids, texts)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     largest = len(result.groups[0]) if result.groups else 0
     out.print(

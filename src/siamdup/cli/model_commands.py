@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +14,7 @@ import typer
 from rich.table import Table
 
 from siamdup.cli.common import ModelOption, app, check_threshold, err, fail, load_model, out
-from siamdup.cli.paths import check_output_file, check_output_folder, say_created
+from siamdup.cli.paths import check_output_file, check_output_folder, say_created, writing
 from siamdup.combine import combine
 from siamdup.data.readers import DataError, read_pairs
 from siamdup.evaluate import PairEvaluator
@@ -251,7 +252,8 @@ def ensemble_command(
         model, report = combine(members, pairs, given, step)
     except (DataError, ValueError) as e:
         raise fail(str(e)) from None
-    model.save(out_dir, extra_files={"metrics.json": {"dev": report}})
+    with writing(out_dir):
+        model.save(out_dir, extra_files={"metrics.json": {"dev": report}})
     say_created(created)
     for member in report["members"]:
         out.print(f"member {member['model']}: dev accuracy {member['accuracy']:.4f} (its own best τ)")
@@ -287,7 +289,8 @@ def evaluate_command(
     except DataError as e:
         raise fail(str(e)) from None
     err.print(report.summary())
-    result = PairEvaluator(pairs, name=data.name)(siamese, plots=plots)
+    with writing(plots) if plots is not None else nullcontext():
+        result = PairEvaluator(pairs, name=data.name)(siamese, plots=plots)
     result["skipped"] = dict(report.skipped)
     say_created(created)
     if as_json:
@@ -363,6 +366,14 @@ def predict_command(
         raise fail(str(e)) from None
     err.print(report.summary())
     scores, decisions = siamese.predict([p.question1 for p in rows], [p.question2 for p in rows])
+    with writing(out_file):
+        _write_scores(out_file, rows, scores, decisions)
+    out.print(
+        f"scored {len(rows):,} pairs ({int(decisions.sum()):,} duplicates at τ={siamese.threshold:.3f}) → {out_file}"
+    )
+
+
+def _write_scores(out_file: Path, rows: list, scores, decisions) -> None:
     tmp = out_file.with_name(out_file.name + ".tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
@@ -372,9 +383,6 @@ def predict_command(
                 [p.question1, p.question2, "" if p.label is None else p.label, f"{s:.6f}", int(d)]
             )
     tmp.replace(out_file)
-    out.print(
-        f"scored {len(rows):,} pairs ({int(decisions.sum()):,} duplicates at τ={siamese.threshold:.3f}) → {out_file}"
-    )
 
 
 def _same_folder(a: Path, b: Path) -> bool:

@@ -8,7 +8,8 @@ index, plots) is created with any missing parents, and the command says which fo
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from siamdup.cli.common import err, fail
@@ -20,6 +21,9 @@ def check_output_file(path: Path, option: str, inputs: Inputs = ()) -> None:
     """Refuse an output file that is a folder, lies in a missing or read-only folder, or is an input."""
     if path.is_dir():
         raise fail(f"{option} {path} is a folder; give a file name, e.g. {path / 'out.csv'}")
+    if path.exists() and not path.is_file():
+        # The output is written beside and moved into place, which would replace a device or a pipe.
+        raise fail(f"{option} {path} is not a regular file; give a file name")
     folder = path.parent
     if not folder.is_dir():
         existing = _nearest_existing(folder)
@@ -56,6 +60,15 @@ def check_output_folder(
             raise fail(f"{name} {source} lies inside {option} {path}; write the {holds} to another folder")
     outermost = _outermost_missing(target)
     return outermost if outermost != target else None
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Turn an error while writing `path` (disk full, a filesystem that refuses files) into a clear exit."""
+    try:
+        yield
+    except OSError as e:
+        raise fail(f"cannot write {path}: {e.strerror or e}") from None
 
 
 def say_created(folder: Path | None) -> None:

@@ -43,23 +43,23 @@ def check_output_folder(
     """Refuse an output folder that is a file, lies under a file or a read-only folder, or holds other files.
 
     A folder that already holds a `holds` (its `marker` file present) is the caller's to refuse or
-    replace; with `marker=None` the folder may hold anything (the outputs have names of their own). Returns the outermost missing parent the save will create (to name it afterwards), or None.
+    replace; with `marker=None` the folder may hold anything (the outputs have names of their own).
+    Returns the outermost missing parent the save will create (to name it afterwards), or None.
     """
     if path.exists() and not path.is_dir():
         raise fail(f"{option} {path} is a file, not a folder; give a folder for the {holds}")
-    target = Path(os.path.abspath(path))
-    existing = _nearest_existing(target)
+    existing = _nearest_existing(path)
     if not existing.is_dir():
         raise fail(f"{option} {path}: {existing} is a file, not a folder")
     if not os.access(existing, os.W_OK):
         raise fail(f"{option} {path}: cannot write to {existing} (permission denied)")
-    if existing == target and marker is not None and not (path / marker).exists() and _has_entries(path):
+    if existing == path and marker is not None and not (path / marker).exists() and _has_entries(path):
         raise fail(f"{option} {path} holds other files but no {holds}; give a new or empty folder")
     for name, source in inputs:
         if source is not None and _inside(source, path):
             raise fail(f"{name} {source} lies inside {option} {path}; write the {holds} to another folder")
-    outermost = _outermost_missing(target)
-    return outermost if outermost != target else None
+    outermost = _outermost_missing(path)
+    return outermost if outermost != path else None
 
 
 @contextmanager
@@ -86,17 +86,13 @@ def _refuse_inputs(path: Path, option: str, inputs: Inputs) -> None:
 
 
 def _nearest_existing(path: Path) -> Path:
-    """`path` or its nearest ancestor that exists (as anything)."""
-    path = Path(os.path.abspath(path))
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    return path
+    """`path` or its nearest ancestor that exists (as anything), spelled as the user spelled `path`."""
+    return next((p for p in (path, *path.parents) if p.exists()), Path(path.anchor or "."))
 
 
 def _outermost_missing(path: Path) -> Path:
-    while not path.parent.exists():
-        path = path.parent
-    return path
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    return missing[-1] if missing else path
 
 
 def _inside(source: Path, folder: Path) -> bool:

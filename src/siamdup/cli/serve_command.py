@@ -40,7 +40,8 @@ def serve_command(
 
     from siamdup.serve import create_app
 
-    if index is not None:
+    if index is not None and not (index / "manifest.json").exists():
+        # A new index is created there; an existing one may be served from a read-only folder.
         check_output_folder(index, "--index", holds="index", marker="manifest.json")
     siamese = load_model(model)
     store = None

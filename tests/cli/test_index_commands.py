@@ -102,7 +102,7 @@ def test_dedupe_writes_groups(tmp_path: Path) -> None:
         "How do I learn Python?\nHow do I cook rice?\nWhat is the best way to learn Python?\n"
         "How do I learn python?\nWhere can I buy cheap flights?\n"
     )
-    out = tmp_path / "out" / "groups.csv"
+    out = tmp_path / "groups.csv"
     result = run("dedupe", "--input", source, "--out", out)
     assert result.exit_code == 0, result.output
     assert "1 groups holding 3 of 5 questions" in result.output
@@ -115,3 +115,13 @@ def test_dedupe_writes_groups(tmp_path: Path) -> None:
     assert rows[2]["id"] == "3" and 0 < float(rows[2]["similarity"]) < 1
     strict = run("dedupe", "--input", source, "--out", out, "--threshold", "0.99")
     assert strict.exit_code == 0 and "1 groups holding 2 of 5" in strict.output  # only the case variant
+
+
+def test_build_names_the_missing_parent_folders_it_creates(questions_csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "new" / "deeper" / "ix"
+    built = run("index", "build", "--input", questions_csv, "--out", out)
+    assert built.exit_code == 0, built.output
+    assert f"created the missing folder {tmp_path / 'new'}" in built.output
+    assert (out / "manifest.json").is_file()
+    into_existing = run("index", "build", "--input", questions_csv, "--out", tmp_path / "ix2")
+    assert into_existing.exit_code == 0 and "created the missing folder" not in into_existing.output

@@ -33,7 +33,7 @@ def test_predict_two_questions(tiny_model_dir: Path) -> None:
 
 
 def test_predict_pairs_file_writes_scored_csv(tiny_model_dir: Path, synthetic_files, tmp_path: Path) -> None:
-    scored = tmp_path / "out" / "scored.csv"
+    scored = tmp_path / "scored.csv"
     result = run("predict", "--model", tiny_model_dir, "--pairs", synthetic_files[1], "--out", scored)
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(scored.open()))

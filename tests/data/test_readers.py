@@ -379,3 +379,58 @@ def test_real_qqp_files(qqp_dir: Path) -> None:
     assert len(dev) == 10_000
     assert sum(p.label == 1 for p in dev) == 5_000
     assert sum(p.label == 0 for p in dev) == 5_000
+
+
+# -- files that are not text, and messages that quote them ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (bytes(range(256)) * 8 + b"\nHow?\tWhy?\t1\n" * 20, "binary data"),
+        ("question1,question2,label\nHow?,Why?,1\n".encode("utf-16"), "UTF-16"),
+        (("question1,question2,label\n" + "é,à,1\n" * 50).encode("latin-1"), "not UTF-8 text"),
+    ],
+    ids=["nul-bytes", "utf-16", "latin-1"],
+)
+def test_files_that_are_not_utf8_text_are_refused(tmp_path: Path, content: bytes, message: str) -> None:
+    path = write(tmp_path, "pairs.csv", content)
+    with pytest.raises(DataError, match=message):
+        read_pairs(path)
+
+
+def test_a_gz_name_on_a_file_that_is_not_gzip_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "pairs.tsv.gz"
+    path.write_text(PARTITION_TSV)
+    with pytest.raises(DataError, match=r"not a gzip file, though its name ends in \.gz"):
+        read_pairs(path)
+    path.write_bytes(gzip.compress(PARTITION_TSV.encode() * 50)[:100])
+    with pytest.raises(DataError, match="damaged gzip file"):
+        read_pairs(path)
+
+
+def test_a_long_question_or_a_nul_byte_skips_only_that_row(tmp_path: Path) -> None:
+    body = "How?\tWhy?\t1\n" * 10_000  # past the first block that is checked for binary data
+    content = "question1\tquestion2\tlabel\n" + body + "y" * 10_001 + "\tWhy?\t0\n" + "a\0b?\tWhy?\t1\n"
+    pairs, report = read_pairs(write(tmp_path, "pairs.tsv", content))
+    assert len(pairs) == 10_000
+    assert report.skipped == collections.Counter({"too long": 1, "undecodable": 1})
+
+
+def test_a_ten_megabyte_header_is_quoted_briefly(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="missing column 'question1'") as info:
+        read_pairs(write(tmp_path, "pairs.csv", "x" * 10_000_000))
+    assert len(str(info.value)) < 300 + len(str(tmp_path))
+    many = ",".join(f"c{i}" for i in range(100))
+    with pytest.raises(DataError, match="… 88 more"):
+        read_pairs(write(tmp_path, "wide.csv", many + "\n"))
+
+
+def test_missing_label_names_both_accepted_columns(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="missing column 'is_duplicate' or 'label' "):
+        read_pairs(write(tmp_path, "pairs.csv", "question1,question2\na?,b?\n"))
+
+
+def test_a_header_in_one_column_hints_at_the_delimiter(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="separated by semicolons"):
+        read_pairs(write(tmp_path, "pairs.csv", "question1;question2;label\na?;b?;1\n"))

@@ -64,3 +64,32 @@ def test_clear_errors(tmp_path: Path) -> None:
         read_texts(empty)
     with pytest.raises(DataError, match="ids are line numbers"):
         read_texts(empty, id_column="id")
+
+
+def test_binary_garbage_is_refused_not_indexed(tmp_path: Path) -> None:
+    path = tmp_path / "garbage.bin"
+    # An executable or an image: NUL bytes, and here and there a run of bytes that looks like a line.
+    path.write_bytes((bytes(range(256)) + b"\nlooks like text\n") * 40)
+    with pytest.raises(DataError, match="binary data"):
+        read_texts(path)
+
+
+def test_an_empty_file_and_a_blank_first_line(tmp_path: Path) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text("")
+    with pytest.raises(DataError, match=r"no usable question in 0 rows \(empty file\)"):
+        read_texts(path)
+    path.write_text("\n\ntext\nHow?\n")
+    assert read_texts(path)[1] == ["How?"]
+
+
+def test_an_overlong_question_is_skipped_and_counted(tmp_path: Path) -> None:
+    path = tmp_path / "q.txt"
+    path.write_text("How?\n" + "y" * 10_001 + "\n")
+    ids, texts, report = read_texts(path)
+    assert (ids, texts) == (["1"], ["How?"]) and report.skipped == {"too long": 1}
+
+
+def test_a_directory_is_not_reported_as_missing(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="not a regular file"):
+        read_texts(tmp_path)

@@ -19,6 +19,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from siamdup.data.files import excerpt
 from siamdup.index import DuplicateIndex, IndexLoadError
 from siamdup.model.siamese import ModelLoadError, Siamese
 
@@ -39,10 +40,21 @@ ModelOption = Annotated[
 ]
 
 
+MAX_MESSAGE_CHARS = 1000
+
+
 def fail(message: str) -> typer.Exit:
     """Print an error and return the exit to raise (exit code 2)."""
+    # Messages quote paths, ids and file content; none of it may flood the terminal.
+    message = excerpt(message, MAX_MESSAGE_CHARS)
     err.print(f"[bold red]error:[/] {escape(message)}")  # a path or hint may hold [brackets]
     return typer.Exit(code=2)
+
+
+def check_threshold(threshold: float | None, option: str = "--threshold") -> None:
+    """Refuse a threshold no cosine similarity can be compared with (NaN, infinite, outside [-1, 1])."""
+    if threshold is not None and not -1.0 <= threshold <= 1.0:
+        raise fail(f"{option} must be a similarity between -1 and 1, not {threshold}")
 
 
 def load_model(model: Path | None) -> Siamese:

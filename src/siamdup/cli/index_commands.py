@@ -11,7 +11,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from siamdup.cli.common import ModelOption, app, err, fail, load_index, load_model, out, progress_phases
+from siamdup.cli.common import (
+    ModelOption,
+    app,
+    check_threshold,
+    err,
+    fail,
+    load_index,
+    load_model,
+    out,
+    progress_phases,
+)
+from siamdup.cli.paths import check_output_file, check_output_folder, say_created, writing
 from siamdup.data.readers import DataError
 from siamdup.data.texts import TEXT_FORMATS, read_texts
 from siamdup.index import DuplicateIndex, IndexUpdateError, dedupe
@@ -83,6 +94,9 @@ def build_command(
     """
     if kind not in KINDS:
         raise fail(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    created = check_output_folder(
+        out_dir, "--out", holds="index", marker="manifest.json", inputs=[("--input", input_path)]
+    )
     if (out_dir / "manifest.json").exists() and not overwrite:
         raise fail(f"{out_dir} already holds an index; use `siamdup index add` or pass --overwrite")
     siamese = load_model(model)
@@ -90,7 +104,9 @@ def build_command(
     start = time.perf_counter()
     index = DuplicateIndex(siamese, kind=kind)
     _add(index, ids, texts)
-    index.save(out_dir)
+    with writing(out_dir):
+        index.save(out_dir)
+    say_created(created)
     out.print(
         f"indexed {len(index):,} questions ({index.search_kind} search) in {time.perf_counter() - start:.1f}s "
         f"→ {out_dir}"
@@ -197,13 +213,15 @@ def dedupe_command(
     """
     if kind not in KINDS:
         raise fail(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    check_threshold(threshold)
+    check_output_file(out_file, "--out", [("--input", input_path)])
     siamese = load_model(model)
     ids, texts = _read(input_path, text_column, id_column, format)
     start = time.perf_counter()
     with progress_phases() as phase:
         result = dedupe(siamese, texts, threshold=threshold, k=k, kind=kind, phases=phase)
-    out_file.parent.mkdir(parents=True, exist_ok=True)
-    result.write_csv(out_file, ids, texts)
+    with writing(out_file):
+        result.write_csv(out_file, ids, texts)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     largest = len(result.groups[0]) if result.groups else 0
     out.print(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,7 +13,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from siamdup.cli.common import ModelOption, app, err, fail, load_model, out
+from siamdup.cli.common import ModelOption, app, check_threshold, err, fail, load_model, out
+from siamdup.cli.paths import check_output_file, check_output_folder, say_created, writing
 from siamdup.cli.train_options import with_setting_options
 from siamdup.combine import combine
 from siamdup.data.readers import DataError, read_pairs
@@ -101,7 +104,9 @@ def ensemble_command(
         str | None,
         typer.Option(help="Member weights, comma-separated, summing to 1 (default: tuned on --dev)."),
     ] = None,
-    step: Annotated[float, typer.Option(help="Grid step of the weights tried when tuning.")] = 0.05,
+    step: Annotated[
+        float, typer.Option(min=0.001, max=0.5, help="Grid step of the weights tried when tuning.")
+    ] = 0.05,
     overwrite: Annotated[bool, typer.Option(help="Replace a model already in --out.")] = False,
 ) -> None:
     """Join trained models into one: its similarity is the weighted mean of theirs.
@@ -111,8 +116,13 @@ def ensemble_command(
 
     Example: siamdup ensemble runs/lstm runs/minilm-finetune --dev dev.tsv --out models/ensemble
     """
+    created = check_output_folder(
+        out_dir, "--out", holds="model", marker="config.json", inputs=[("--dev", dev_path)]
+    )
     if (out_dir / "config.json").exists() and not overwrite:
         raise fail(f"{out_dir} already holds a model: pass --overwrite or choose another --out")
+    if any(_same_folder(out_dir, m) for m in models):
+        raise fail(f"--out {out_dir} is one of the member models; write the ensemble to another folder")
     try:
         given = [float(w) for w in weights.split(",")] if weights is not None else None
     except ValueError:
@@ -126,7 +136,9 @@ def ensemble_command(
         model, report = combine(members, pairs, given, step)
     except (DataError, ValueError) as e:
         raise fail(str(e)) from None
-    model.save(out_dir, extra_files={"metrics.json": {"dev": report}})
+    with writing(out_dir):
+        model.save(out_dir, extra_files={"metrics.json": {"dev": report}})
+    say_created(created)
     for member in report["members"]:
         out.print(f"member {member['model']}: dev accuracy {member['accuracy']:.4f} (its own best τ)")
     weights_text = ", ".join(f"{w:.2f}" for w in model.config()["encoder"]["weights"])
@@ -152,14 +164,19 @@ def evaluate_command(
     The best τ on this data is reported for information; the model's stored τ is what is evaluated.
     Example: siamdup evaluate --model models/qqp --data dev.tsv --plots plots/
     """
+    created = None
+    if plots is not None:
+        created = check_output_folder(plots, "--plots", holds="plots", marker=None)
     siamese = load_model(model)
     try:
         pairs, report = read_pairs(data)
     except DataError as e:
         raise fail(str(e)) from None
     err.print(report.summary())
-    result = PairEvaluator(pairs, name=data.name)(siamese, plots=plots)
+    with writing(plots) if plots is not None else nullcontext():
+        result = PairEvaluator(pairs, name=data.name)(siamese, plots=plots)
     result["skipped"] = dict(report.skipped)
+    say_created(created)
     if as_json:
         print(json.dumps(result))
         return
@@ -202,6 +219,9 @@ def predict_command(
 
     Example: siamdup predict --model models/qqp --pairs pairs.csv --out scored.csv
     """
+    check_threshold(threshold)
+    if pairs is not None and out_file is not None:
+        check_output_file(out_file, "--out", [("--pairs", pairs)])
     siamese = load_model(model)
     if threshold is not None:
         siamese.threshold = threshold
@@ -230,7 +250,14 @@ def predict_command(
         raise fail(str(e)) from None
     err.print(report.summary())
     scores, decisions = siamese.predict([p.question1 for p in rows], [p.question2 for p in rows])
-    out_file.parent.mkdir(parents=True, exist_ok=True)
+    with writing(out_file):
+        _write_scores(out_file, rows, scores, decisions)
+    out.print(
+        f"scored {len(rows):,} pairs ({int(decisions.sum()):,} duplicates at τ={siamese.threshold:.3f}) → {out_file}"
+    )
+
+
+def _write_scores(out_file: Path, rows: list, scores, decisions) -> None:
     tmp = out_file.with_name(out_file.name + ".tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
@@ -240,9 +267,10 @@ def predict_command(
                 [p.question1, p.question2, "" if p.label is None else p.label, f"{s:.6f}", int(d)]
             )
     tmp.replace(out_file)
-    out.print(
-        f"scored {len(rows):,} pairs ({int(decisions.sum()):,} duplicates at τ={siamese.threshold:.3f}) → {out_file}"
-    )
+
+
+def _same_folder(a: Path, b: Path) -> bool:
+    return a.is_dir() and b.is_dir() and os.path.samefile(a, b)
 
 
 @app.command("info")

@@ -9,6 +9,7 @@ import typer
 from pydantic import ValidationError
 
 from siamdup.cli.common import ModelOption, app, err, fail, load_index, load_model
+from siamdup.cli.paths import check_output_folder
 from siamdup.index import DuplicateIndex
 from siamdup.serve.settings import ServiceSettings
 
@@ -61,13 +62,14 @@ def serve_command(
     except ValidationError as e:
         problems = "; ".join(f"--{str(p['loc'][0]).replace('_', '-')}: {p['msg']}" for p in e.errors())
         raise fail(problems) from None
+    if index is not None and not (index / "manifest.json").exists():
+        # A new index is created there; an existing one may be served from a read-only folder.
+        check_output_folder(index, "--index", holds="index", marker="manifest.json")
     siamese = load_model(model)
     store = None
     if index is not None:
         if (index / "manifest.json").exists():
             store = load_index(index, siamese)
-        elif index.exists() and any(index.iterdir()):
-            raise fail(f"{index} exists but is not a siamdup index")
         else:
             store = DuplicateIndex(siamese)
             store.save(index)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import collections
 import csv
-import gzip
 import json
 import os
 import re
@@ -18,15 +17,28 @@ import zlib
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
+
+from siamdup.data.files import DataError, check_text_file, excerpt
+from siamdup.data.files import open_text as _open_text
 
 __all__ = ["FORMATS", "REASONS", "DataError", "Pair", "ReadReport", "read_pairs"]
 
 FORMATS: tuple[str, ...] = ("quora", "partition", "csv", "tsv", "jsonl")
-REASONS: tuple[str, ...] = ("missing field", "empty text", "bad label", "undecodable", "bad json")
+REASONS: tuple[str, ...] = (
+    "missing field",
+    "empty text",
+    "bad label",
+    "undecodable",
+    "bad json",
+    "too long",
+)
+# A question is a sentence or two; a longer "question" is a file read with the wrong delimiter or format.
+MAX_TEXT_CHARS = 10_000
 
-# Bytes that are not valid UTF-8 come back as lone surrogates U+DC80..U+DCFF under errors="surrogateescape".
-_SURROGATE = re.compile("[\udc80-\udcff]")
+# Bytes that are not valid UTF-8 come back as lone surrogates U+DC80..U+DCFF under errors="surrogateescape";
+# a NUL byte is never text either.
+_SURROGATE = re.compile("[\udc80-\udcff\x00]")
 _QUORA_COLUMNS = ("qid1", "qid2", "question1", "question2", "is_duplicate")
 _MISSING: Any = object()  # a field absent from the row, as opposed to present but empty
 _BAD: Any = object()  # a JSON value of a type that cannot be a question or id (list, object, boolean)
@@ -69,10 +81,6 @@ class ReadReport:
         return line
 
 
-class DataError(ValueError):
-    """A file that cannot be read as question pairs at all."""
-
-
 def read_pairs(
     path: str | os.PathLike[str],
     *,
@@ -97,6 +105,7 @@ def read_pairs(
         raise DataError(f"{path_str}: file not found")
     if not os.path.isfile(path_str):
         raise DataError(f"{path_str}: not a regular file")
+    check_text_file(path_str)
     if format == "auto":
         format = _detect_format(path_str)
     elif format not in FORMATS:
@@ -163,13 +172,6 @@ def _reasons_text(skipped: collections.Counter[str]) -> str:
         return (-skipped[reason], rank, reason)
 
     return ", ".join(f"{skipped[r]:,} {r}" for r in sorted(skipped, key=order) if skipped[r])
-
-
-def _open_text(path: str) -> IO[str]:
-    # newline="" lets the csv module see the newlines inside quoted Kaggle fields.
-    if path.lower().endswith(".gz"):
-        return gzip.open(path, "rt", encoding="utf-8", errors="surrogateescape", newline="")
-    return open(path, encoding="utf-8", errors="surrogateescape", newline="")
 
 
 def _extension(path: str) -> str:
@@ -246,9 +248,27 @@ def _is_blank(row: list[str]) -> bool:
     return not row or (len(row) == 1 and not row[0].strip())
 
 
-def _missing_column(path: str, wanted: str, header: list[str], hint: str = "") -> DataError:
-    existing = ", ".join(repr(h) for h in header) or "(none)"
-    return DataError(f"{path}: missing column {wanted!r} (columns: {existing}){hint}")
+def _missing_column(path: str, wanted: str | tuple[str, ...], header: list[str], hint: str = "") -> DataError:
+    """`wanted` is a column name, or the names of which any one would do."""
+    names = " or ".join(repr(name) for name in ((wanted,) if isinstance(wanted, str) else wanted))
+    if len(header) == 1 and not hint:
+        hint = _delimiter_hint(header[0])
+    return DataError(f"{path}: missing column {names} (columns: {_columns_text(header)}){hint}")
+
+
+def _delimiter_hint(only_column: str) -> str:
+    """A header read as one column usually means another delimiter than the one the extension implies."""
+    for delimiter, name in ((";", "semicolons"), ("|", "bars"), ("\t", "tabs"), (",", "commas")):
+        if delimiter in only_column:
+            return f"; the header has one column: is the file separated by {name}? .csv is read with commas, .tsv with tabs"
+    return ""
+
+
+def _columns_text(header: list[str], shown: int = 12) -> str:
+    """The column names for a message; a header line of data (one 10 MB "name") is quoted briefly."""
+    names = [repr(excerpt(name, 40)) for name in header[:shown]]
+    more = f", … {len(header) - shown:,} more" if len(header) > shown else ""
+    return excerpt(", ".join(names), 400) + more if names else "(none)"
 
 
 def _label_hint(columns: _Columns) -> str:
@@ -277,7 +297,7 @@ def _required_columns(
             raise _missing_column(path, name, header)
     label_name = _resolve_label(columns, available)
     if label_name is None and (require_label or columns.label is not None):
-        wanted = columns.label or "is_duplicate' or 'label"
+        wanted = columns.label or ("is_duplicate", "label")
         raise _missing_column(path, wanted, header, _label_hint(columns) if require_label else "")
     return q1_name, q2_name, label_name
 
@@ -421,6 +441,8 @@ def _build_pair(q1: Any, q2: Any, label: Any, qid1: Any, qid2: Any, *, require_l
     q1, q2 = q1.strip(), q2.strip()
     if not q1 or not q2:
         return "empty text"
+    if len(q1) > MAX_TEXT_CHARS or len(q2) > MAX_TEXT_CHARS:
+        return "too long"
     parsed: int | None = None
     if not label_absent:
         parsed = _parse_label(label)

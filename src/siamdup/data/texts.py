@@ -13,15 +13,19 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 
+from siamdup.data.files import check_text_file
 from siamdup.data.readers import (
     _SURROGATE,
+    MAX_TEXT_CHARS,
     DataError,
     ReadReport,
     _csv_reader,
     _delimiter,
     _extension,
     _first_line,
+    _is_blank,
     _json_objects,
+    _missing_column,
     _normalise_header,
     _nothing_usable,
     _open_text,
@@ -43,13 +47,16 @@ def read_texts(
     """(ids, texts, report) from ``path`` (``.gz`` read transparently).
 
     ``format`` "auto" picks by extension: .csv, .tsv, .jsonl/.json, anything else is "lines". A row is
-    skipped (and counted) when its text is missing, empty or undecodable, its JSON is bad, or its id
-    repeats an earlier row's. Raises :class:`DataError` when the file or a named column is missing,
+    skipped (and counted) when its text is missing, empty, undecodable or longer than
+    ``MAX_TEXT_CHARS``, its JSON is bad, or its id repeats an earlier row's. Raises :class:`DataError` when the file or a named column is missing,
     or no row is usable.
     """
     path_str = os.fspath(path)
-    if not os.path.isfile(path_str):
+    if not os.path.exists(path_str):
         raise DataError(f"{path_str}: file not found")
+    if not os.path.isfile(path_str):
+        raise DataError(f"{path_str}: not a regular file")
+    check_text_file(path_str)
     if format == "auto":
         ext = _extension(path_str)
         format = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "jsonl"}.get(ext, "lines")
@@ -109,6 +116,8 @@ def _problem(qid: Any, text: Any) -> str | None:
         return "undecodable"
     if not text.strip() or (qid is not None and not str(qid).strip()):
         return "empty text" if not text.strip() else "missing field"
+    if len(text.strip()) > MAX_TEXT_CHARS or len(str(qid)) > MAX_TEXT_CHARS:
+        return "too long"
     return None
 
 
@@ -121,15 +130,16 @@ def _line_rows(path: str) -> Iterator[tuple[None, str]]:
 def _table_rows(path: str, fmt: str, text_column: str, id_column: str | None) -> Iterator[tuple[Any, Any]]:
     with _open_text(path) as f:
         reader = _csv_reader(f, _delimiter(path, fmt, _first_line(path)))
-        header = _normalise_header(next(reader, []))
+        header = _normalise_header(next((row for row in reader if not _is_blank(row)), []))
+        if not header:
+            return  # an empty file: reported as having no usable question
         for name in (text_column, id_column):
             if name is not None and name not in header:
-                existing = ", ".join(repr(h) for h in header) or "(none)"
-                raise DataError(f"{path}: missing column {name!r} (columns: {existing})")
+                raise _missing_column(path, name, header)
         text_at = header.index(text_column)
         id_at = header.index(id_column) if id_column is not None else None
         for row in reader:
-            if not row or (len(row) == 1 and not row[0].strip()):
+            if _is_blank(row):
                 continue
             text = row[text_at] if text_at < len(row) else None
             qid = (row[id_at] if id_at < len(row) else "") if id_at is not None else None

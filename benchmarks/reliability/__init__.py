@@ -1,0 +1,1 @@
+"""Reliability reports: how siamdup behaves on bad input."""

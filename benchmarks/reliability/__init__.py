@@ -1,0 +1,1 @@
+"""Reliability benchmarks: fault injection and malformed input, with their reports."""

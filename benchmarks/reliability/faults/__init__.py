@@ -21,10 +21,10 @@ from benchmarks.reliability.faults.writers import cli_add_kills, concurrent_writ
 # training, a writer and a reader, the service and the CLI together) keep the long run within budget.
 KILL_SCENARIOS: dict[str, tuple[Callable[[Path, int, int], Tally], int]] = {
     "training": (training_kills, 10),
-    "save loop + readers": (save_loop_kills, 4),
+    "save loop + readers": (save_loop_kills, 5),
     "index add (CLI)": (cli_add_kills, 1),
     "POST /index burst": (serve_burst_kills, 1),
-    "serve + index add": (concurrent_writers, 5),
+    "serve + index add": (concurrent_writers, 10),
 }
 
 

@@ -41,6 +41,12 @@ class Tally:
     wrong_answers: int = 0
     tracebacks: int = 0
     problems: list[str] = field(default_factory=list)
+    lost_ids: set[str] = field(default_factory=set, repr=False)
+
+    def mark_lost(self, ids: list[str]) -> None:
+        """Count each lost write once, however many later checks find it missing again."""
+        self.lost_ids.update(ids)
+        self.lost = len(self.lost_ids)
 
     def problem(self, message: str) -> None:
         """Record one; a long one keeps its start and its end (where a traceback says what failed)."""

@@ -21,6 +21,7 @@ from benchmarks.reliability.faults.processes import (
     worker_command,
 )
 
+MODEL_FILES = ("config.json", "model.safetensors", "tokenizer.json", "metrics.json")
 TRAIN_EPOCHS = 3
 TRAIN_WINDOW = 15.0  # seconds: past a whole run on a busy machine, so some kills fall after the end
 TRAIN_ARGS = ("--epochs", TRAIN_EPOCHS, "--d-model", 32, "--batch-size", 16, "--lr", 0.01, "--seed", 3)
@@ -84,13 +85,13 @@ def _check_saved(
     except Exception as e:  # a killed save must leave loadable directories
         tally.problem(f"run {n}: the saved directories do not load after the kill: {type(e).__name__}: {e}")
         return
-    tally.lost += len(lost)
+    tally.mark_lost(lost)
     if lost:
         tally.problem(f"run {n}: {len(lost)} acknowledged save(s) lost, e.g. {lost[:3]}")
     saved = _lines(said, "saved model ")
     allowed = {saved[-1] if saved else last, *_lines(said, "saving model ")[-1:]}
     if threshold not in allowed:
-        tally.lost += 1
+        tally.mark_lost([f"the model save of run {n}"])
         tally.problem(
             f"run {n}: the model holds τ={threshold}, not the last saved or the one in flight {allowed}"
         )
@@ -114,6 +115,10 @@ def training_kills(workdir: Path, runs: int, seed: int = 0) -> Tally:
         if (out / "config.json").exists():
             code, _, said = in_process_cli(["info", "--model", str(out)])
             check_clean_refusal(tally, f"run {n}: info after the kill", code, said)
+            if code != 0 and not any(name in said for name in MODEL_FILES):
+                tally.problem(
+                    f"run {n}: the killed run's model is refused without naming a file: {said[-400:]}"
+                )
         if (out / "checkpoint" / "trainer_state.json").exists():
             command = siamdup_command("train", "--resume", out)
         else:

@@ -41,7 +41,7 @@ def _check_stored(
         tally.problem(f"{what}: the index does not load: {type(e).__name__}: {e}")
         return
     lost = [qid for qid in acknowledged if qid in missing]
-    tally.lost += len(lost)
+    tally.mark_lost(lost)
     if lost:
         tally.problem(f"{what}: {len(lost)} of {len(acknowledged)} acknowledged adds lost, e.g. {lost[:3]}")
     stored = sum(qid not in missing for qid in pending)
@@ -99,7 +99,7 @@ def serve_burst_kills(workdir: Path, runs: int, seed: int = 0) -> Tally:
                 continue
             with Burst(server, f"b{n}") as burst:
                 wait_until(lambda b=burst: len(b.acknowledged) > 0, 30)
-                tally.kill_runs += kill_at_random_point(server.child, index_dir, rng, window=1.5)
+                tally.kill_runs += kill_at_random_point(server.child, index_dir, rng, window=1.0)
         finally:
             server.child.kill()
         acknowledged += burst.acknowledged

@@ -8,6 +8,10 @@ import itertools
 import random
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from siamdup import Siamese
 
 TOPICS = ["python", "guitar", "chess", "french", "calculus", "yoga", "photography", "cooking", "piano"]
 FORMS = [
@@ -52,13 +56,13 @@ def write_pairs(path: Path, seed: int, n_negatives: int = 40) -> Path:
 
 
 @functools.cache
-def shipped_model():
+def shipped_model() -> Siamese:
     from siamdup import Siamese
 
     return Siamese.load()
 
 
-def small_model():
+def small_model() -> Siamese:
     """A narrow random LSTM with the shipped tokenizer: a whole model that saves and loads quickly."""
     import torch
 
@@ -71,7 +75,9 @@ def small_model():
     return Siamese(tokenizer, LSTMEncoder(config).eval())
 
 
-def make_index(directory: Path, ids: list[str], journalled: Sequence[str] = (), model=None) -> Path:
+def make_index(
+    directory: Path, ids: list[str], journalled: Sequence[str] = (), model: Siamese | None = None
+) -> Path:
     """An index of `model` (default: the shipped one) saved with `ids`, then `journalled` added through
     its journal."""
     from siamdup.index import DuplicateIndex

@@ -1,1 +1,1 @@
-"""Reliability reports: how siamdup behaves on bad input."""
+"""Reliability benchmarks: fault injection and malformed input, with their reports."""

@@ -258,15 +258,19 @@ def predict_command(
 
 
 def _write_scores(out_file: Path, rows: list, scores, decisions) -> None:
+    """Write beside and move into place: a failed write leaves any earlier file whole."""
     tmp = out_file.with_name(out_file.name + ".tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["question1", "question2", "label", "similarity", "duplicate"])
-        for p, s, d in zip(rows, scores, decisions, strict=True):
-            writer.writerow(
-                [p.question1, p.question2, "" if p.label is None else p.label, f"{s:.6f}", int(d)]
-            )
-    tmp.replace(out_file)
+    try:
+        with open(tmp, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(["question1", "question2", "label", "similarity", "duplicate"])
+            for p, s, d in zip(rows, scores, decisions, strict=True):
+                writer.writerow(
+                    [p.question1, p.question2, "" if p.label is None else p.label, f"{s:.6f}", int(d)]
+                )
+        tmp.replace(out_file)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _same_folder(a: Path, b: Path) -> bool:

@@ -57,7 +57,9 @@ def cli_reference() -> str:
             for name in command.list_commands(context):
                 walk(command.get_command(context, name), [*path, name])
             return
-        sections.append(f"## `siamdup {' '.join(path)}`\n\n```text\n{command.get_help(context).rstrip()}\n```\n")
+        sections.append(
+            f"## `siamdup {' '.join(path)}`\n\n```text\n{command.get_help(context).rstrip()}\n```\n"
+        )
 
     walk(typer.main.get_command(app), [])
     return "\n".join(sections)

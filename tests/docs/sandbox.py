@@ -27,7 +27,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 TRAIN_PAIRS = 600  # enough duplicate clusters for a few batches of every recipe
-DEV_PAIRS = 300
+DEV_PAIRS = 150
 DOCUMENTED_PORT = "8000"
 
 SIAMDUP_SHIM = """#!/usr/bin/env bash

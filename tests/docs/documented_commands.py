@@ -18,6 +18,11 @@ TABLE_EXAMPLE = re.compile(r"`(siamdup [^`]+)`")
 # How each kind of command is treated; anything not named here runs as written in the sandbox.
 INSTALL = "install: not run (no network in tests); the extras it names must exist in pyproject.toml"
 SUITE = "the test suite itself: .ci/run must run exactly this line"
+SUITE_PART = "a part of the test suite, which runs anyway: the paths it names must exist"
+GIT_HOOKS = "pre-commit: installs git hooks in the checkout or runs every hook; not run in tests"
+REPO_CHECK = (
+    "a check of the checkout (ruff, mypy): runs at the repository root, mypy only with SIAMDUP_DOCS_HEAVY=1"
+)
 TRAINING = (
     "heavy: trains a model (30-40 s a step on the sample on 2 busy cores, every step meeting new tensor "
     "shapes); runs as written in the sandbox only with SIAMDUP_DOCS_HEAVY=1, and otherwise the page's later "
@@ -37,11 +42,17 @@ class Command:
 
     @property
     def treatment(self) -> str | None:
-        if self.text.startswith("pip install"):
+        if re.match(r"(python -m )?pip install", self.text):
             return INSTALL
-        if self.text.startswith("python -m pytest"):
+        if self.text.split("#")[0].strip() == "python -m pytest -q":
             return SUITE
-        if re.match(r"python -m (benchmarks|scripts)\.", self.text):
+        if self.text.startswith("python -m pytest"):
+            return SUITE_PART
+        if self.text.startswith("pre-commit"):
+            return GIT_HOOKS
+        if re.match(r"(ruff|mypy)\b", self.text):
+            return REPO_CHECK
+        if re.match(r"python -m (benchmarks|scripts)\.", self.text) and "--help" not in self.text:
             return BENCHMARK
         return None
 
@@ -51,7 +62,8 @@ class Command:
 
 def trains(command: Command) -> bool:
     """A `siamdup train` run: minutes even on the sample, as every step meets new tensor shapes."""
-    return command.text.split()[:2] == ["siamdup", "train"]
+    words = command.text.split()
+    return words[:2] == ["siamdup", "train"] and "--help" not in words
 
 
 def models_used_before_written(page_commands: list[Command]) -> list[str]:

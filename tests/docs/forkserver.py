@@ -5,7 +5,8 @@
 
 The client passes its stdin, stdout and stderr, working directory and environment to the server over a
 Unix socket (SCM_RIGHTS); the child runs the typer app with them exactly as the console script would and
-sends back its exit status. Every child's pid is appended to PIDFILE, so the test can stop a child that
+sends back its pid, then its exit status; the client passes on the signals it gets (`kill %1`) to that pid.
+Every child's pid is appended to PIDFILE, so the test can stop a child that
 keeps running (`siamdup serve`) by its id. The parent never runs torch code, so forking after the import is
 safe: no thread pool exists yet.
 """
@@ -45,6 +46,7 @@ def serve(path: str, pidfile: str) -> None:
             os.chdir(request["cwd"])
             os.environ.clear()
             os.environ.update(request["env"])
+            conn.sendall(f"{os.getpid()}\n".encode())  # the client forwards its signals to this pid
             code = 0
             try:
                 app(args=request["argv"], prog_name="siamdup", standalone_mode=True)
@@ -72,6 +74,11 @@ def client(path: str, argv: list[str]) -> int:
     request = {"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ)}
     socket.send_fds(conn, [json.dumps(request).encode()], [0, 1, 2])
     reply = b""
+    while b"\n" not in reply and (chunk := conn.recv(64)):
+        reply += chunk
+    child, _, reply = reply.partition(b"\n")
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):  # `kill %1` stops the command, as it would
+        signal.signal(sig, lambda number, _frame: os.kill(int(child), number))
     while chunk := conn.recv(64):
         reply += chunk
     return int(reply or b"1")

@@ -10,9 +10,9 @@ Layout, so that a command's relative paths mean what they mean in a checkout nex
     ROOT/work/models/qqp ...                     a copy of the shipped model for each model directory a
                                                  page uses without training it first (`models_used`)
     ROOT/work/questions.csv, new_questions.jsonl the input files a page may name without creating them
-    ROOT/bin/siamdup, ROOT/bin/curl              shims: siamdup through the fork server; `siamdup serve`
-                                                 started in the background and waited for; curl sent to
-                                                 the sandbox's port instead of the documented 8000
+    ROOT/bin/siamdup, ROOT/bin/curl              shims: siamdup through the fork server, `siamdup serve` on
+                                                 the sandbox's free port; curl sent to that port instead of
+                                                 the documented one
 """
 
 from __future__ import annotations
@@ -31,28 +31,24 @@ DEV_PAIRS = 150
 DOCUMENTED_PORT = "8000"
 
 SIAMDUP_SHIM = """#!/usr/bin/env bash
-# `siamdup serve` blocks: start it in the background (the fork server records its pid, and the test stops
-# it by that pid after the page), on the sandbox's port, and return once /health answers.
-if [ "$1" = "serve" ]; then
-  args=(); skip=0
-  for a in "$@"; do
-    if [ $skip = 1 ]; then skip=0; continue; fi
-    if [ "$a" = "--port" ]; then skip=1; continue; fi
-    args+=("$a")
-  done
-  "{python}" "{client}" "{socket}" "${{args[@]}}" --port "$SIAMDUP_DOCS_PORT" >>"{root}/serve.log" 2>&1 &
-  for _ in $(seq 1 1200); do
-    /usr/bin/curl -sf "http://127.0.0.1:$SIAMDUP_DOCS_PORT/health" >/dev/null && exit 0
-    sleep 0.1
-  done
-  echo "siamdup serve did not answer /health within 120 s:" >&2; cat "{root}/serve.log" >&2; exit 1
-fi
-exec "{python}" "{client}" "{socket}" "$@"
+# siamdup through the fork server; `siamdup serve` listens on the sandbox's port, not the documented one.
+args=(); skip=0
+for a in "$@"; do
+  if [ $skip = 1 ]; then skip=0; continue; fi
+  if [ "$a" = "--port" ]; then skip=1; continue; fi
+  args+=("$a")
+done
+if [ "$1" = "serve" ]; then args+=(--port "$SIAMDUP_DOCS_PORT"); fi
+exec "{python}" "{client}" "{socket}" "${{args[@]}}"
 """
 
 CURL_SHIM = """#!/usr/bin/env bash
-# The docs address the service at port 8000; the sandbox's service listens on its own free port.
-exec /usr/bin/curl --fail-with-body "${{@//:{documented}/:$SIAMDUP_DOCS_PORT}}"
+# The docs address the service at a documented port (8000, ...); the sandbox's listens on its own free port.
+args=()
+for a in "$@"; do
+  args+=("$(printf '%s' "$a" | sed -E "s#(localhost|127\\.0\\.0\\.1):[0-9]+#127.0.0.1:$SIAMDUP_DOCS_PORT#g")")
+done
+exec /usr/bin/curl "${{args[@]}}"
 """
 
 
@@ -112,7 +108,7 @@ def make(
     bin_dir.mkdir()
     client = Path(__file__).with_name("forkserver.py")
     shims = {
-        "siamdup": SIAMDUP_SHIM.format(python=sys.executable, client=client, socket=server_socket, root=root),
+        "siamdup": SIAMDUP_SHIM.format(python=sys.executable, client=client, socket=server_socket),
         "curl": CURL_SHIM.format(documented=DOCUMENTED_PORT),
     }
     for name, text in shims.items():

@@ -11,21 +11,24 @@ it is stopped by its pid after the page.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from conftest import DEFAULT_QQP_DIR
 from documented_commands import (
     BENCHMARK,
+    GIT_HOOKS,
     INSTALL,
     REPO,
+    REPO_CHECK,
     SUITE,
+    SUITE_PART,
     TRAINING,
     Command,
     commands,
@@ -85,19 +88,61 @@ def stop_children(pidfile: Path) -> None:
     pidfile.write_text("")
 
 
-def run(command: Command, cwd: Path, env: dict[str, str]) -> None:
-    start = time.perf_counter()
-    result = subprocess.run(
-        ["bash", "-c", f"set -o pipefail\n{command.text}"],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT_S,
-    )
-    print(f"{time.perf_counter() - start:6.1f} s  {command}")  # shown with -s or -rA: where the time goes
-    assert result.returncode == 0, (
-        f"{command}\nexit {result.returncode}\n--- stdout\n{result.stdout[-3000:]}\n--- stderr\n{result.stderr[-3000:]}"
+# `siamdup serve` alone on its line, not sent to the background and not expected to fail (`|| ...`).
+FOREGROUND_SERVE = re.compile(r"^([A-Z_]+=\S+\s+)*siamdup serve\b(?!.*(&\s*(#.*)?$|\|\|))")
+
+
+def page_script(page_commands: list[Command]) -> str:
+    """One bash script for the page, so background jobs (`&`, `kill %1`) carry from line to line as in a
+    terminal. Before each command, its index and the time go to fd 3; a failing command ends the script.
+    A `siamdup serve` in the foreground would block: it is started in the background instead and waited for
+    on /health (the page's requests then go to it; the test stops it after the page)."""
+    lines = ["set -o pipefail"]
+    for i, command in enumerate(page_commands):
+        lines.append(f'echo "{i} $(date +%s.%N)" >&3')
+        if FOREGROUND_SERVE.search(command.text):
+            lines.append(f"{command.text} &")
+            lines.append(
+                "for _ in $(seq 1 1200); do kill -0 $! 2>/dev/null || break; /usr/bin/curl -sf "
+                '"http://127.0.0.1:$SIAMDUP_DOCS_PORT/health" >/dev/null && break; sleep 0.1; done'
+            )
+            lines.append(
+                '/usr/bin/curl -sf "http://127.0.0.1:$SIAMDUP_DOCS_PORT/health" >/dev/null '
+                '|| { echo "siamdup serve did not answer /health" >&2; false; }'
+            )
+        else:
+            lines.append(command.text)
+        lines.append(
+            f'__status=$?; [ $__status -eq 0 ] || {{ echo "{i} failed $__status" >&3; exit $__status; }}'
+        )
+    lines.append(f'echo "{len(page_commands)} $(date +%s.%N)" >&3')
+    return "\n".join(lines) + "\n"
+
+
+def run_page(page_commands: list[Command], cwd: Path, env: dict[str, str]) -> None:
+    markers = cwd.parent / "markers"
+    script = cwd.parent / "page.sh"
+    script.write_text(page_script(page_commands), encoding="utf-8")
+    # Output to files, not pipes: a service the page leaves running holds them open after the script ends.
+    output = {name: cwd.parent / f"page.{name}" for name in ("stdout", "stderr")}
+    with output["stdout"].open("w") as stdout, output["stderr"].open("w") as stderr:
+        returncode = subprocess.run(
+            ["bash", "-c", f'exec 3>"{markers}"; . "{script}"'],
+            cwd=cwd,
+            env=env,
+            stdout=stdout,
+            stderr=stderr,
+            timeout=COMMAND_TIMEOUT_S,
+        ).returncode
+    stdout, stderr = (output[name].read_text(errors="replace") for name in ("stdout", "stderr"))
+    events = [line.split() for line in markers.read_text().splitlines()]
+    times = [(int(e[0]), float(e[1])) for e in events if len(e) == 2]
+    for (i, start), (_, end) in itertools.pairwise(times):
+        print(f"{end - start:6.1f} s  {page_commands[i]}")  # shown with -s or -rA: where the time goes
+    failed = [e for e in events if len(e) == 3]
+    assert returncode == 0 and not failed, (
+        f"{page_commands[int(failed[0][0])] if failed else 'the page script'}\nexit {returncode}\n"
+        f"--- stdout\n{stdout[-3000:]}\n--- stderr\n{stderr[-3000:]}"
     )
 
 
@@ -108,8 +153,7 @@ def test_page_commands_run_as_written(page: str, tmp_path: Path, fork_server) ->
     run_now = [c for c in page_commands if HEAVY or c not in HEAVY_TRAINING]
     env = make(tmp_path, real_data(), server_socket, models_used_before_written(run_now))
     try:
-        for command in run_now:
-            run(command, tmp_path / "work", env)
+        run_page(run_now, tmp_path / "work", env)
     finally:
         stop_children(pidfile)
 
@@ -127,7 +171,7 @@ def test_benchmark_command(command: Command, tmp_path: Path, fork_server) -> Non
         pytest.skip(BENCHMARK)
     env = make(tmp_path, real_data(), fork_server[0])
     try:
-        run(command, tmp_path / "work", env)
+        run_page([command], tmp_path / "work", env)
     finally:
         stop_children(fork_server[1])
 
@@ -153,3 +197,26 @@ def test_every_command_is_run_or_has_a_treatment() -> None:
     assert ALL, "no documented commands found"
     assert any(c.page == "README.md" for c in ALL)
     assert RUNNABLE_PAGES
+
+
+@pytest.mark.parametrize("command", [c for c in ALL if c.treatment == SUITE_PART], ids=str)
+def test_suite_part_names_existing_tests(command: Command) -> None:
+    paths = [w.split("::")[0] for w in command.text.split()[3:] if not w.startswith("-")]
+    assert paths and all((REPO / p).exists() for p in paths), (
+        f"{command}: names a test path that does not exist"
+    )
+
+
+@pytest.mark.parametrize("command", [c for c in ALL if c.treatment == REPO_CHECK], ids=str)
+def test_repository_check_passes(command: Command) -> None:
+    if command.text.startswith("mypy") and not HEAVY:
+        pytest.skip(REPO_CHECK)
+    result = subprocess.run(
+        ["bash", "-c", command.text], cwd=REPO, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, f"{command}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+
+
+@pytest.mark.parametrize("command", [c for c in ALL if c.treatment == GIT_HOOKS], ids=str)
+def test_git_hook_command(command: Command) -> None:
+    pytest.skip(GIT_HOOKS)

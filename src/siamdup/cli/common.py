@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import shutil
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -21,6 +23,7 @@ from rich.progress import (
 
 from siamdup.index import DuplicateIndex, IndexLoadError
 from siamdup.model.siamese import ModelLoadError, Siamese
+from siamdup.storage import LOCK_FILE, DirectoryLockedError, writer_lock
 
 app = typer.Typer(
     help="Siamese networks for duplicate-question detection: train a model on labelled question pairs, "
@@ -30,6 +33,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+Command = TypeVar("Command", bound=Callable)
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
 
@@ -63,7 +67,51 @@ def load_index(path: Path, model: Siamese | None) -> DuplicateIndex:
             f"; {index.journal_damaged} damaged journal line(s) skipped" if index.journal_damaged else ""
         )
         err.print(f"replayed {index.replayed:,} journalled change(s) since the last save{damaged}")
+        for note in index.journal_notes:
+            err.print(f"  {escape(note)}")
     return index
+
+
+@contextmanager
+def writing(directory: Path, *, create: bool = False) -> Iterator[None]:
+    """Hold a directory's writer lock for a command's whole run, or exit naming the process that has it.
+
+    `create`: make the directory (not its parents) first; it is removed again if the command fails
+    before writing anything into it.
+    """
+    created = create and not directory.exists()
+    if created:
+        try:
+            directory.mkdir()
+        except OSError as e:
+            raise fail(f"cannot create {directory}: {e.strerror}") from None
+    elif not directory.is_dir():
+        raise fail(f"{directory} is not a directory")
+    try:
+        with writer_lock(directory):
+            yield
+    except DirectoryLockedError as e:
+        raise fail(str(e)) from None
+    finally:
+        if created and [p.name for p in directory.iterdir()] in ([], [LOCK_FILE]):
+            shutil.rmtree(directory)
+
+
+def writes_to(parameter: str, *, create: bool = False) -> Callable[[Command], Command]:
+    """Make a command hold the writer lock of the directory passed as `parameter` for its whole run
+    (nothing to lock when it is None); see `writing`."""
+
+    def decorate(command: Command) -> Command:
+        @functools.wraps(command)
+        def locked(**params):
+            if params.get(parameter) is None:
+                return command(**params)
+            with writing(params[parameter], create=create):
+                return command(**params)
+
+        return locked  # type: ignore[return-value]
+
+    return decorate
 
 
 @contextmanager

@@ -11,7 +11,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from siamdup.cli.common import ModelOption, app, err, fail, load_index, load_model, out, progress_phases
+from siamdup.cli.common import (
+    ModelOption,
+    app,
+    err,
+    fail,
+    load_index,
+    load_model,
+    out,
+    progress_phases,
+    writes_to,
+)
 from siamdup.data.readers import DataError
 from siamdup.data.texts import TEXT_FORMATS, read_texts
 from siamdup.index import DuplicateIndex, IndexUpdateError, dedupe
@@ -67,6 +77,7 @@ def _open(index: Path, model: Path | None) -> DuplicateIndex:
 
 
 @index_app.command("build")
+@writes_to("out_dir", create=True)
 def build_command(
     input_path: InputOption,
     out_dir: Annotated[Path, typer.Option("--out", help="Index directory to write.")],
@@ -98,6 +109,7 @@ def build_command(
 
 
 @index_app.command("add")
+@writes_to("index_dir")
 def add_command(
     index_dir: IndexOption,
     input_path: InputOption,
@@ -122,6 +134,7 @@ def add_command(
 
 
 @index_app.command("remove")
+@writes_to("index_dir")
 def remove_command(
     index_dir: IndexOption,
     ids: Annotated[list[str], typer.Argument(help="Ids of the questions to remove.", show_default=False)],

@@ -7,11 +7,13 @@ from typing import Annotated
 
 import typer
 
-from siamdup.cli.common import ModelOption, app, err, fail, load_index, load_model
+from siamdup.cli.common import ModelOption, app, err, fail, load_index, load_model, writes_to
 from siamdup.index import DuplicateIndex
+from siamdup.storage import LOCK_FILE
 
 
 @app.command("serve")
+@writes_to("index", create=True)  # for the server's whole life: one writer per index
 def serve_command(
     model: ModelOption = None,
     index: Annotated[
@@ -44,7 +46,7 @@ def serve_command(
     if index is not None:
         if (index / "manifest.json").exists():
             store = load_index(index, siamese)
-        elif index.exists() and any(index.iterdir()):
+        elif any(p.name != LOCK_FILE for p in index.iterdir()):
             raise fail(f"{index} exists but is not a siamdup index")
         else:
             store = DuplicateIndex(siamese)

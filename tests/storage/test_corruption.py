@@ -173,7 +173,8 @@ def test_a_broken_entries_line_is_refused_by_line(
     lines = entries.read_text().splitlines()
     lines[1] = line
     entries.write_text("\n".join(lines) + "\n")
-    edit_json(small_index_dir / "manifest.json", lambda m: m.pop("file_sizes"))
+    size = entries.stat().st_size
+    edit_json(small_index_dir / "manifest.json", lambda m: m["file_sizes"].update({"entries.jsonl": size}))
     with pytest.raises(IndexLoadError, match=rf"entries\.jsonl: {message}"):
         load(small_index_dir, small_model_dir)
 

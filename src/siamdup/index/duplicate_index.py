@@ -316,9 +316,14 @@ class DuplicateIndex:
         except ValueError as e:
             raise IndexLoadError(f"{directory}/manifest.json is not valid JSON: {e}") from None
         manifest = check_manifest(raw, directory / "manifest.json")
-        for name in manifest.file_sizes:
+        for name, size in manifest.file_sizes.items():
             if not files.exists(name):
                 raise IndexLoadError(f"{directory}: {name} is missing")
+            if files.size(name) != size:
+                raise IndexLoadError(
+                    f"{directory}: {name} has {files.size(name):,} bytes, the manifest says {size:,} "
+                    "(truncated or replaced); rebuild the index"
+                )
         if model is None:
             if manifest.model.path not in models:
                 models[manifest.model.path] = _load_recorded_model(directory, manifest.model.path, device)
@@ -333,7 +338,6 @@ class DuplicateIndex:
                 "comparable. Load it with its own model, or rebuild it with `siamdup index build`."
             )
         with files.open("vectors.faiss") as f:
-            _check_size(f, manifest.file_sizes)
             try:
                 index._faiss = faiss.read_index(faiss.PyCallbackIOReader(f.read))
             except RuntimeError as e:
@@ -341,7 +345,6 @@ class DuplicateIndex:
         if isinstance(index._faiss, faiss.IndexHNSWFlat):
             index._faiss.hnsw.efSearch = index.hnsw.ef_search
         with files.open("entries.jsonl") as f:
-            _check_size(f, manifest.file_sizes)
             for row, line in enumerate(f):
                 entry = parse_entry(line, row + 1, f.path)
                 index._ids.append(None if entry is None else entry[0])
@@ -455,16 +458,6 @@ class DuplicateIndex:
             start = end
         self.journal_notes = list(journal.notes)
         return applied, skipped
-
-
-def _check_size(f, sizes: dict[str, int]) -> None:
-    """A truncated or replaced file is refused by its size before it is parsed."""
-    expected, actual = sizes.get(f.path.name), f.size
-    if expected is not None and actual != expected:
-        raise IndexLoadError(
-            f"{f.path.parent}: {f.path.name} has {actual:,} bytes, the manifest says {expected:,} "
-            "(truncated or replaced); rebuild the index"
-        )
 
 
 def _read_journal(files: StoredFiles, generation: str | None) -> JournalReading:

@@ -231,7 +231,14 @@ class Siamese:
             state = load_safetensors(weights)
         except SafetensorError as e:
             raise CorruptFileError(directory / "model.safetensors", f"not readable weights: {e}") from None
-        encoder.load_state_dict(state)
+        try:
+            encoder.load_state_dict(state)
+        except RuntimeError as e:
+            first = str(e).splitlines()[1:2] or [str(e)]
+            raise CorruptFileError(
+                directory / "model.safetensors",
+                f"its weights do not fit the encoder config.json describes ({first[0].strip()}, ...)",
+            ) from None
         encoder.eval()
         known = {"format", "format_version", "architecture", "encoder", "tokenizer", "threshold"}
         metadata = {k: v for k, v in raw.items() if k not in known | {"siamdup_version"}}

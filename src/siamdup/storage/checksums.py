@@ -8,7 +8,6 @@ before.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from pathlib import Path
 from typing import BinaryIO
@@ -65,7 +64,6 @@ class HashingReader:
 
     def __init__(self, file: BinaryIO, path: Path, expected: str | None) -> None:
         self._file, self.path, self.expected = file, path, expected
-        self.size = os.fstat(file.fileno()).st_size
         self._hash = hashlib.sha256()
 
     def read(self, size: int = -1) -> bytes:

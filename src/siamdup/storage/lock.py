@@ -101,6 +101,8 @@ _registry_lock = threading.Lock()
 
 def _forget_in_child() -> None:
     # A forked child shares the parent's lock; it must not write as if it held it on its own.
+    global _registry_lock
+    _registry_lock = threading.Lock()  # another thread may have held it at the fork
     for held in _held.values():
         os.close(held.fd)
     _held.clear()

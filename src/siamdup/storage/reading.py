@@ -56,10 +56,7 @@ class StoredFiles:
 
     @contextmanager
     def _open_raw(self, name: str):
-        candidates = [self.directory / name]
-        if name in self._staged:
-            candidates.insert(0, self.directory / STAGING / name)
-        for path in candidates:
+        for path in self._candidates(name):
             try:
                 f = open(path, "rb")  # noqa: SIM115 - closed by the `with f` below; a missing one is skipped
             except FileNotFoundError:
@@ -69,10 +66,21 @@ class StoredFiles:
             return
         raise FileNotFoundError(self.directory / name)
 
+    def _candidates(self, name: str) -> list[Path]:
+        staged = [self.directory / STAGING / name] if name in self._staged else []
+        return [*staged, self.directory / name]
+
     def exists(self, name: str) -> bool:
-        return (self.directory / name).is_file() or (
-            name in self._staged and (self.directory / STAGING / name).is_file()
-        )
+        return any(path.is_file() for path in self._candidates(name))
+
+    def size(self, name: str) -> int:
+        """The byte size of the file `open(name)` would read."""
+        for path in self._candidates(name):
+            try:
+                return path.stat().st_size
+            except FileNotFoundError:
+                continue
+        raise FileNotFoundError(self.directory / name)
 
     @contextmanager
     def open(self, name: str, *, editable: bool = False, growing: bool = False) -> Iterator[HashingReader]:

@@ -15,6 +15,8 @@ SHOWN_CHARS = 60  # of a rejected value, quoted in the message
 
 def _describe(error: dict) -> str:
     field = ".".join(str(part) for part in error["loc"]) or "the top level"
+    if error["type"] == "missing":
+        return f"field {field}: {error['msg']}"
     shown = repr(error["input"])
     if len(shown) > SHOWN_CHARS:
         shown = shown[:SHOWN_CHARS] + "…"

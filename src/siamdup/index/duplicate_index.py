@@ -37,7 +37,7 @@ from siamdup.index.stored import (
     JournalReading,
     check_manifest,
     journal_header,
-    parse_entry,
+    parse_entries,
     read_journal,
 )
 from siamdup.model.siamese import ModelLoadError, Siamese, default_model_path
@@ -344,18 +344,18 @@ class DuplicateIndex:
                 raise CorruptFileError(f.path, f"cannot be read: {e}") from None
         if isinstance(index._faiss, faiss.IndexHNSWFlat):
             index._faiss.hnsw.efSearch = index.hnsw.ef_search
-        with files.open("entries.jsonl") as f:
-            for row, line in enumerate(f):
-                entry = parse_entry(line, row + 1, f.path)
-                index._ids.append(None if entry is None else entry[0])
-                index._texts.append(None if entry is None else entry[1])
-                if entry is not None:
-                    if entry[0] in index._row_of:
-                        first = index._row_of[entry[0]] + 1
-                        raise CorruptFileError(
-                            f.path, f"line {row + 1} repeats the id {entry[0]!r} of line {first}"
-                        )
-                    index._row_of[entry[0]] = row
+        entries = parse_entries(files.read_bytes("entries.jsonl"), directory / "entries.jsonl")
+        for row, entry in enumerate(entries):
+            index._ids.append(None if entry is None else entry[0])
+            index._texts.append(None if entry is None else entry[1])
+            if entry is not None:
+                if entry[0] in index._row_of:
+                    first = index._row_of[entry[0]] + 1
+                    raise CorruptFileError(
+                        directory / "entries.jsonl",
+                        f"line {row + 1} repeats the id {entry[0]!r} of line {first}",
+                    )
+                index._row_of[entry[0]] = row
         if not (len(index._ids) == index._faiss.ntotal == manifest.rows) or index._faiss.d != model.dim:
             raise IndexLoadError(
                 f"{directory}: {len(index._ids):,} entries for {index._faiss.ntotal:,} vectors of "

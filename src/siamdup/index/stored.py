@@ -62,25 +62,46 @@ def check_manifest(data: object, path: Path) -> Manifest:
     return validated(Manifest, data, path)
 
 
-def parse_entry(line: bytes, number: int, path: Path) -> tuple[str, str] | None:
-    """One line of entries.jsonl: `null` (a removed row) or {"id": string, "text": string}."""
+def _bad_entry(entry: object) -> bool:
+    return not (
+        type(entry) is dict
+        and len(entry) == 2
+        and type(entry.get("id")) is str
+        and type(entry.get("text")) is str
+    )
+
+
+def parse_entries(data: bytes, path: Path) -> list[tuple[str, str] | None]:
+    """The rows of entries.jsonl: each line `null` (a removed row) or {"id": string, "text": string}."""
     try:
-        entry = json.loads(line)
+        lines = data.decode("utf-8").split("\n")
+    except UnicodeDecodeError as e:
+        raise CorruptFileError(path, f"is not UTF-8 text ({e.reason} at byte {e.start})") from None
+    if lines[-1] == "":
+        lines.pop()
+    try:
+        entries = json.loads("[" + ",".join(lines) + "]")  # one parse: far faster than line by line
     except ValueError:
-        raise CorruptFileError(path, f"line {number} is not valid JSON; rebuild the index") from None
-    if entry is None:
-        return None
-    if not (
-        isinstance(entry, dict)
-        and entry.keys() == {"id", "text"}
-        and isinstance(entry["id"], str)
-        and isinstance(entry["text"], str)
-    ):
-        shown = json.dumps(entry)[:80]
-        raise CorruptFileError(
-            path, f'line {number} is {shown}, expected null or {{"id": string, "text": string}}'
-        )
-    return entry["id"], entry["text"]
+        entries = None
+    if entries is None or len(entries) != len(lines):  # find the line at fault
+        entries = []
+        for number, line in enumerate(lines, start=1):
+            try:
+                entries.append(json.loads(line))
+            except ValueError:
+                raise CorruptFileError(path, f"line {number} is not valid JSON") from None
+    rows: list[tuple[str, str] | None] = []
+    for number, entry in enumerate(entries, start=1):
+        if entry is None:
+            rows.append(None)
+        elif _bad_entry(entry):
+            shown = json.dumps(entry)[:80]
+            raise CorruptFileError(
+                path, f'line {number} is {shown}, expected null or {{"id": string, "text": string}}'
+            )
+        else:
+            rows.append((entry["id"], entry["text"]))
+    return rows
 
 
 @dataclass

@@ -172,7 +172,8 @@ class Siamese:
     def save(self, directory: str | Path, extra_files: dict[str, dict] | None = None) -> Path:
         """Save atomically, for use (training checkpoints use `save_files`): an embedding projection is
         folded into the table first, which keeps every vector and makes the file smaller. `extra_files` maps
-        a file name to a JSON object saved beside (e.g. metrics)."""
+        a file name to a JSON object saved beside (e.g. metrics). Takes the directory's writer lock for the
+        save (`DirectoryLockedError`, naming the holder, when another process has it)."""
         model = Siamese(self.tokenizer, self.encoder.folded(), self.threshold, self.metadata)
         with atomic_directory(directory) as staging:
             model.save_files(staging)

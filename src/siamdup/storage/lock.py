@@ -3,7 +3,8 @@
 The lock is `fcntl.flock` on the open lock file, so the kernel releases it when its process ends in any
 way, kill -9 included: a lock never outlives its holder. The holder's pid, host, command and start time
 are written into the file only so that a refused writer can be told who holds it; a file still holding
-details when the lock is free was left by a writer that died, which the next writer reports and ignores.
+details when the lock is free was left by a writer that ended without releasing it (killed, or stopped by
+a signal), which the next writer reports and ignores.
 
 Locks are per process and re-entrant: a process that holds a directory's lock (e.g. `siamdup serve`
 holding its index for its whole life) can save it again from any of its threads without asking twice.
@@ -123,7 +124,12 @@ def _acquire(directory: Path) -> _Held:
         raise DirectoryLockedError(directory, holder) from None
     previous = _read_holder(fd)
     if previous is not None:
-        log.warning("%s: took over the lock left by a writer that died (%s)", directory, previous.describe())
+        log.warning(
+            "%s: the last writer (%s) ended without releasing its lock (killed or stopped by a signal); "
+            "taking it over",
+            directory,
+            previous.describe(),
+        )
     os.ftruncate(fd, 0)
     os.pwrite(fd, json.dumps(asdict(_me())).encode(), 0)
     return _Held(fd)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from siamdup.storage import COMPLETE, STAGING, atomic_directory, recover
+from siamdup.storage import COMPLETE, STAGING, StoredFiles, atomic_directory, recover
 
 
 def write(directory: Path, version: int) -> None:
@@ -64,7 +64,7 @@ def test_sigkill_during_saves_never_leaves_a_mixed_model(tmp_path: Path, tiny_mo
         from siamdup import Siamese
         m = Siamese.load({str(tiny_model_dir)!r})
         for i in itertools.count():
-            m.threshold = float(i)  # each save writes a distinguishable version
+            m.threshold = i / 1e6  # each save writes a distinguishable version
             m.save({str(target)!r}, extra_files={{"metrics.json": {{"version": i}}}})
             print(i, flush=True)
     """)
@@ -77,6 +77,6 @@ def test_sigkill_during_saves_never_leaves_a_mixed_model(tmp_path: Path, tiny_mo
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         model = Siamese.load(target)
-        metrics = json.loads((target / "metrics.json").read_text())
-        assert model.threshold == float(metrics["version"])  # config and metrics from the same save
+        metrics = json.loads(StoredFiles(target).read_bytes("metrics.json"))  # as a reader sees it
+        assert model.threshold == metrics["version"] / 1e6  # config and metrics from the same save
         assert model.encode(["is chess hard?"]).shape == (1, 32)

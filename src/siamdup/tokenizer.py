@@ -120,4 +120,14 @@ class Tokenizer:
 
     @classmethod
     def load(cls, path: str | Path, max_length: int = 64) -> Tokenizer:
-        return cls(HFTokenizer.from_file(str(path)), max_length=max_length)
+        return cls.from_json(Path(path).read_bytes(), max_length=max_length)
+
+    @classmethod
+    def from_json(cls, data: str | bytes, max_length: int = 64) -> Tokenizer:
+        """A tokenizer from the text of a tokenizer.json; `ValueError` when it is not a valid one."""
+        text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+        try:
+            hf = HFTokenizer.from_str(text)
+        except Exception as e:  # the tokenizers library raises plain Exception for a malformed file
+            raise ValueError(f"not a valid tokenizer file: {e}") from None
+        return cls(hf, max_length=max_length)

@@ -111,6 +111,7 @@ def test_entries_and_vectors_out_of_step_are_refused(forum: DuplicateIndex, tmp_
     manifest["rows"] -= 1
     manifest["file_sizes"]["entries.jsonl"] = entries.stat().st_size  # as if the manifest agreed
     (tmp_path / "ix" / "manifest.json").write_text(json.dumps(manifest))
+    (tmp_path / "ix" / "checksums.sha256").unlink()  # as if saved before checksums, which would tell
     with pytest.raises(IndexLoadError, match="7 entries for 8 vectors"):
         DuplicateIndex.load(tmp_path / "ix")
 
@@ -130,7 +131,7 @@ def test_journal_survives_a_restart_and_is_folded_in_on_save(forum: DuplicateInd
     assert reloaded.replayed == 3 and reloaded.journal_damaged == 1
     assert "tea" in reloaded and "coffee" in reloaded and "paris" not in reloaded
     reloaded.save()
-    assert journal.read_text() == ""
+    assert [json.loads(line)["op"] for line in journal.read_text().splitlines()] == ["base"]  # no change left
     again = DuplicateIndex.load(tmp_path / "ix")
     assert again.replayed == 0 and sorted(m.id for m in again.query("x", k=50)) == sorted(
         set(FORUM_QUESTIONS) - {"paris"} | {"tea", "coffee"}

@@ -57,7 +57,7 @@ def test_load_refuses_hand_edited_weights(
     config = json.loads((tmp_path / "e" / "config.json").read_text())
     config["encoder"]["weights"] = [0.6, 0.6]
     (tmp_path / "e" / "config.json").write_text(json.dumps(config))
-    with pytest.raises(ModelLoadError, match=r"is damaged: ValueError: ensemble weights .* sum to 1"):
+    with pytest.raises(ModelLoadError, match=r"config\.json: encoder: field weights: .*must sum to 1"):
         Siamese.load(tmp_path / "e")
 
 

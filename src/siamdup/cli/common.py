@@ -75,6 +75,8 @@ def load_index(path: Path, model: Siamese | None) -> DuplicateIndex:
             f"; {index.journal_damaged} damaged journal line(s) skipped" if index.journal_damaged else ""
         )
         err.print(f"replayed {index.replayed:,} journalled change(s) since the last save{damaged}")
+        for note in index.journal_notes:
+            err.print(f"  {escape(note)}")
     return index
 
 

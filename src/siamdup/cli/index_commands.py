@@ -22,6 +22,7 @@ from siamdup.cli.common import (
     out,
     progress_phases,
 )
+from siamdup.cli.locking import writes_to
 from siamdup.cli.paths import check_output_file, check_output_folder, say_created, writing
 from siamdup.data.readers import DataError
 from siamdup.data.texts import TEXT_FORMATS, read_texts
@@ -78,6 +79,7 @@ def _open(index: Path, model: Path | None) -> DuplicateIndex:
 
 
 @index_app.command("build")
+@writes_to("out_dir", "--out", "index", create=True)
 def build_command(
     input_path: InputOption,
     out_dir: Annotated[Path, typer.Option("--out", help="Index directory to write.")],
@@ -114,6 +116,7 @@ def build_command(
 
 
 @index_app.command("add")
+@writes_to("index_dir", "--index", "index")
 def add_command(
     index_dir: IndexOption,
     input_path: InputOption,
@@ -138,6 +141,7 @@ def add_command(
 
 
 @index_app.command("remove")
+@writes_to("index_dir", "--index", "index")
 def remove_command(
     index_dir: IndexOption,
     ids: Annotated[list[str], typer.Argument(help="Ids of the questions to remove.", show_default=False)],

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from siamdup.cli.common import err, fail
+from siamdup.storage import LOCK_FILE
 
 Inputs = Iterable[tuple[str, Path | None]]  # (option, path) of each file the command reads
 
@@ -26,7 +27,7 @@ def check_output_file(path: Path, option: str, inputs: Inputs = ()) -> None:
         raise fail(f"{option} {path} is not a regular file; give a file name")
     folder = path.parent
     if not folder.is_dir():
-        existing = _nearest_existing(folder)
+        existing = nearest_existing(folder)
         if existing.is_dir():
             raise fail(
                 f"{option} {path}: the folder {folder} does not exist; create it first (mkdir -p {folder})"
@@ -48,7 +49,7 @@ def check_output_folder(
     """
     if path.exists() and not path.is_dir():
         raise fail(f"{option} {path} is a file, not a folder; give a folder for the {holds}")
-    existing = _nearest_existing(path)
+    existing = nearest_existing(path)
     if not existing.is_dir():
         raise fail(f"{option} {path}: {existing} is a file, not a folder")
     if not os.access(existing, os.W_OK):
@@ -58,7 +59,7 @@ def check_output_folder(
     for name, source in inputs:
         if source is not None and _inside(source, path):
             raise fail(f"{name} {source} lies inside {option} {path}; write the {holds} to another folder")
-    outermost = _outermost_missing(path)
+    outermost = outermost_missing(path)
     return outermost if outermost != path else None
 
 
@@ -85,12 +86,12 @@ def _refuse_inputs(path: Path, option: str, inputs: Inputs) -> None:
             )
 
 
-def _nearest_existing(path: Path) -> Path:
+def nearest_existing(path: Path) -> Path:
     """`path` or its nearest ancestor that exists (as anything), spelled as the user spelled `path`."""
     return next((p for p in (path, *path.parents) if p.exists()), Path(path.anchor or "."))
 
 
-def _outermost_missing(path: Path) -> Path:
+def outermost_missing(path: Path) -> Path:
     missing = [p for p in (path, *path.parents) if not p.exists()]
     return missing[-1] if missing else path
 
@@ -104,6 +105,6 @@ def _inside(source: Path, folder: Path) -> bool:
 
 def _has_entries(folder: Path) -> bool:
     try:
-        return any(folder.iterdir())
+        return any(p.name != LOCK_FILE for p in folder.iterdir())
     except OSError:
         return True

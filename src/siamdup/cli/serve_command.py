@@ -9,6 +9,7 @@ import typer
 from pydantic import ValidationError
 
 from siamdup.cli.common import ModelOption, app, err, fail, load_index, load_model
+from siamdup.cli.locking import writes_to
 from siamdup.cli.paths import check_output_folder
 from siamdup.index import DuplicateIndex
 from siamdup.serve.settings import ServiceSettings
@@ -21,6 +22,7 @@ def _help(setting: str) -> str:
 
 
 @app.command("serve")
+@writes_to("index", "--index", "index", create=True)  # for the server's whole life: one writer per index
 def serve_command(
     model: ModelOption = None,
     index: Annotated[
@@ -63,7 +65,7 @@ def serve_command(
         problems = "; ".join(f"--{str(p['loc'][0]).replace('_', '-')}: {p['msg']}" for p in e.errors())
         raise fail(problems) from None
     if index is not None and not (index / "manifest.json").exists():
-        # A new index is created there; an existing one may be served from a read-only folder.
+        # A new index is created there: the folder must be free for it.
         check_output_folder(index, "--index", holds="index", marker="manifest.json")
     siamese = load_model(model)
     store = None

@@ -4,20 +4,25 @@ This is the one-shot side of a Siamese model: adding or removing questions never
 only adds or drops vectors. Search is exact (FAISS `IndexFlatIP`) for small stores and approximate
 (FAISS HNSW over inner product) for large ones; on unit vectors the inner product is the cosine.
 
-An index directory holds, written together atomically:
+An index directory holds, written together atomically by a writer that holds its lock:
 
 - ``manifest.json``: format and version, kind, dimension, counts, the model's fingerprint and path,
-  and the byte size of every file (a truncated or replaced file is refused on load);
+  the byte size of every file, and the save's generation (checked field by field on load);
 - ``vectors.faiss``: the FAISS index, in FAISS's own binary format;
 - ``entries.jsonl``: one line per FAISS row, ``{"id": ..., "text": ...}``, or ``null`` once removed;
+- ``checksums.sha256``: the SHA-256 of each of those files, verified as they are read;
 - ``journal.jsonl``: changes made since the last save (e.g. questions added through the HTTP service),
-  appended and fsynced one by one and replayed on load, so a crash loses nothing that was acknowledged.
+  after a first line naming the save's generation; appended and fsynced one by one and replayed on load,
+  so a crash loses nothing that was acknowledged.
+
+Loading changes nothing on disk and sees one whole save even while another process saves the index.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -26,8 +31,25 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from siamdup.index.stored import (
+    FORMAT,
+    FORMAT_VERSION,
+    JournalReading,
+    check_manifest,
+    journal_header,
+    parse_entries,
+    read_journal,
+)
 from siamdup.model.siamese import ModelLoadError, Siamese, default_model_path
-from siamdup.storage import atomic_directory, recover
+from siamdup.storage import (
+    ChecksumMismatchError,
+    CorruptFileError,
+    StaleReadError,
+    StoredFiles,
+    atomic_directory,
+    read_consistently,
+    writer_lock,
+)
 
 __all__ = [
     "EXACT_MAX",
@@ -39,8 +61,6 @@ __all__ = [
     "Match",
 ]
 
-FORMAT = "siamdup-index"
-FORMAT_VERSION = 1
 KINDS = ("auto", "exact", "hnsw")
 EXACT_MAX = 50_000  # "auto" searches exactly up to this many rows (~1 ms a query), with HNSW above
 ENCODE_CHUNK = 8192  # questions encoded between two progress updates
@@ -101,6 +121,7 @@ class DuplicateIndex:
         self._filter_refs: tuple | None = None
         self.replayed = 0  # journal changes applied by the last load
         self.journal_damaged = 0  # journal lines that could not be read (a write cut short by a crash)
+        self.journal_notes: list[str] = []  # the first few skipped journal lines, described
 
     # -- size and description ---------------------------------------------------------------------
 
@@ -245,19 +266,23 @@ class DuplicateIndex:
     # -- persistence ------------------------------------------------------------------------------
 
     def save(self, path: str | Path | None = None) -> Path:
-        """Write the index atomically (to `path`, or where it was loaded from) and empty the journal."""
+        """Write the index atomically (to `path`, or where it was loaded from) and empty the journal.
+
+        Takes the directory's writer lock (`DirectoryLockedError` when another process holds it).
+        """
         target = Path(path) if path is not None else self.path
         if target is None:
             raise ValueError("save() needs a path for an index that was never saved")
         removed = len(self._ids) - len(self)
         if removed and (self.search_kind == "exact" or removed > len(self._ids) / 5):
             self._rebuild(self.search_kind)  # drop removed rows for good
-        with atomic_directory(target) as staging:
+        generation = secrets.token_hex(8)
+        with atomic_directory(target, unchecked=(JOURNAL,)) as staging:
             faiss.write_index(self._faiss, str(staging / "vectors.faiss"))
             with open(staging / "entries.jsonl", "w", encoding="utf-8") as f:
                 for qid, text in zip(self._ids, self._texts, strict=True):
                     f.write(json.dumps(None if qid is None else {"id": qid, "text": text}) + "\n")
-            (staging / JOURNAL).write_text("")
+            (staging / JOURNAL).write_text(journal_header(generation))
             sizes = {name: (staging / name).stat().st_size for name in ("vectors.faiss", "entries.jsonl")}
             manifest = {
                 "format": FORMAT,
@@ -270,6 +295,7 @@ class DuplicateIndex:
                 "questions": len(self),
                 "model": {"fingerprint": self._fingerprint, "path": _model_reference(self.model)},
                 "file_sizes": sizes,
+                "generation": generation,
             }
             (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         self.path = target
@@ -286,63 +312,88 @@ class DuplicateIndex:
         """Load an index directory and replay its journal.
 
         `model=None` loads the model the index was built with (from the path it records). Raises
-        `IndexLoadError` when files are missing or truncated, or `model` is not the one the index was
-        built with.
+        `IndexLoadError`, naming the file (and line or field), when a file is missing, corrupt (its
+        checksum differs), truncated or malformed, or `model` is not the one the index was built with.
+        Changes nothing on disk, and sees one whole save even while another process saves the index.
         """
         directory = Path(path)
         if not (directory / "manifest.json").is_file():
             raise IndexLoadError(f"{directory}: not a siamdup index (no manifest.json)")
-        recover(directory)
+        models: dict[str | None, Siamese] = {}
         try:
-            manifest = json.loads((directory / "manifest.json").read_text())
+            return read_consistently(
+                directory, lambda files: cls._read(files, model, device, models), growing=frozenset({JOURNAL})
+            )
+        except IndexLoadError:
+            raise
+        except ChecksumMismatchError as e:
+            raise IndexLoadError(
+                f"{e}. Rebuild the index with `siamdup index build`, or restore the directory from a copy"
+            ) from None
+        except CorruptFileError as e:
+            raise IndexLoadError(f"{e}. Rebuild the index with `siamdup index build`") from None
+        except (StaleReadError, OSError) as e:
+            raise IndexLoadError(f"{directory}: {e}") from None
+
+    @classmethod
+    def _read(
+        cls, files: StoredFiles, model: Siamese | None, device: str | None, models: dict
+    ) -> DuplicateIndex:
+        directory = files.directory
+        try:
+            raw = json.loads(files.read_bytes("manifest.json", editable=True))
         except ValueError as e:
             raise IndexLoadError(f"{directory}/manifest.json is not valid JSON: {e}") from None
-        if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
-            raise IndexLoadError(
-                f"{directory}: unsupported index format {manifest.get('format')!r} "
-                f"v{manifest.get('format_version')!r} (this siamdup reads {FORMAT} v{FORMAT_VERSION})"
-            )
-        for name, size in manifest["file_sizes"].items():
-            file = directory / name
-            if not file.is_file():
+        manifest = check_manifest(raw, directory / "manifest.json")
+        for name, size in manifest.file_sizes.items():
+            if not files.exists(name):
                 raise IndexLoadError(f"{directory}: {name} is missing")
-            if file.stat().st_size != size:
+            if files.size(name) != size:
                 raise IndexLoadError(
-                    f"{directory}: {name} has {file.stat().st_size:,} bytes, the manifest says {size:,} "
+                    f"{directory}: {name} has {files.size(name):,} bytes, the manifest says {size:,} "
                     "(truncated or replaced); rebuild the index"
                 )
         if model is None:
-            model = _load_recorded_model(directory, manifest["model"]["path"], device)
-        index = cls(model, kind=manifest["kind"], hnsw=HNSWSettings(**manifest["hnsw"]))
-        built_with = manifest["model"]["fingerprint"]
-        if model.dim != manifest["dim"] or index._fingerprint != built_with:
+            if manifest.model.path not in models:
+                models[manifest.model.path] = _load_recorded_model(directory, manifest.model.path, device)
+            model = models[manifest.model.path]
+        index = cls(model, kind=manifest.kind, hnsw=HNSWSettings(**manifest.hnsw.model_dump()))
+        built_with = manifest.model.fingerprint
+        if model.dim != manifest.dim or index._fingerprint != built_with:
             raise IndexLoadError(
-                f"{directory} was built with another model (fingerprint {built_with}, {manifest['dim']} "
-                f"dimensions; recorded path {manifest['model']['path'] or 'the shipped model'}), not the one "
+                f"{directory} was built with another model (fingerprint {built_with}, {manifest.dim} "
+                f"dimensions; recorded path {manifest.model.path or 'the shipped model'}), not the one "
                 f"given (fingerprint {index._fingerprint}, {model.dim} dimensions): its vectors would not be "
                 "comparable. Load it with its own model, or rebuild it with `siamdup index build`."
             )
-        try:
-            index._faiss = faiss.read_index(str(directory / "vectors.faiss"))
-        except RuntimeError as e:
-            raise IndexLoadError(f"{directory}/vectors.faiss cannot be read: {e}") from None
+        with files.open("vectors.faiss") as f:
+            try:
+                index._faiss = faiss.read_index(faiss.PyCallbackIOReader(f.read))
+            except RuntimeError as e:
+                raise CorruptFileError(f.path, f"cannot be read: {e}") from None
         if isinstance(index._faiss, faiss.IndexHNSWFlat):
             index._faiss.hnsw.efSearch = index.hnsw.ef_search
-        with open(directory / "entries.jsonl", encoding="utf-8") as f:
-            for row, line in enumerate(f):
-                entry = json.loads(line)
-                index._ids.append(None if entry is None else entry["id"])
-                index._texts.append(None if entry is None else entry["text"])
-                if entry is not None:
-                    index._row_of[entry["id"]] = row
-        if not (len(index._ids) == index._faiss.ntotal == manifest["rows"]) or index._faiss.d != model.dim:
+        entries = parse_entries(files.read_bytes("entries.jsonl"), directory / "entries.jsonl")
+        for row, entry in enumerate(entries):
+            index._ids.append(None if entry is None else entry[0])
+            index._texts.append(None if entry is None else entry[1])
+            if entry is not None:
+                if entry[0] in index._row_of:
+                    first = index._row_of[entry[0]] + 1
+                    raise CorruptFileError(
+                        directory / "entries.jsonl",
+                        f"line {row + 1} repeats the id {entry[0]!r} of line {first}",
+                    )
+                index._row_of[entry[0]] = row
+        if not (len(index._ids) == index._faiss.ntotal == manifest.rows) or index._faiss.d != model.dim:
             raise IndexLoadError(
                 f"{directory}: {len(index._ids):,} entries for {index._faiss.ntotal:,} vectors of "
-                f"dimension {index._faiss.d} (manifest: {manifest['rows']:,} of {manifest['dim']}); rebuild it"
+                f"dimension {index._faiss.d} (manifest: {manifest.rows:,} of {manifest.dim}); rebuild it"
             )
         index._update_filter()
         index.path = directory
-        index.replayed, index.journal_damaged = index._replay_journal(directory / JOURNAL)
+        journal = _read_journal(files, manifest.generation)
+        index.replayed, index.journal_damaged = index._replay_journal(journal)
         return index
 
     # -- internals --------------------------------------------------------------------------------
@@ -398,7 +449,7 @@ class DuplicateIndex:
         if self.path is None:
             raise ValueError("journal=True needs an index that was saved to or loaded from a directory")
         data = "".join(json.dumps(r) + "\n" for r in records).encode()
-        with open(self.path / JOURNAL, "ab+") as f:
+        with writer_lock(self.path), open(self.path / JOURNAL, "ab+") as f:
             if f.tell() > 0:
                 f.seek(-1, os.SEEK_END)
                 if f.read(1) != b"\n":  # a line cut short by a crash: keep it apart from the new ones
@@ -407,34 +458,51 @@ class DuplicateIndex:
             f.flush()
             os.fsync(f.fileno())
 
-    def _replay_journal(self, journal: Path) -> tuple[int, int]:
-        if not journal.is_file():
-            return 0, 0
-        records, damaged = [], 0
-        with open(journal, encoding="utf-8", errors="replace") as f:
-            for line in f:
-                try:
-                    record = json.loads(line)
-                    records.append((record["op"], record["id"], record.get("text")))
-                except (ValueError, KeyError, TypeError):
-                    damaged += 1
+    def _replay_journal(self, journal: JournalReading) -> tuple[int, int]:
+        """Apply a journal's changes in order; a repeated or unknown id is skipped, counted and described
+        (in `journal_notes`) like a damaged line. Returns (applied, skipped)."""
+        skipped = journal.damaged
         applied = 0
         start = 0
+        records = journal.records
         while start < len(records):  # consecutive adds are encoded as one batch
-            op = records[start][0]
+            op = records[start].op
             end = start
-            while end < len(records) and records[end][0] == op:
+            while end < len(records) and records[end].op == op:
                 end += 1
-            batch = records[start:end]
+            batch, seen = [], set()
+            for r in records[start:end]:
+                stored = r.id in self._row_of
+                if r.id in seen or stored == (op == "add"):
+                    skipped += 1
+                    what = "already stored" if op == "add" else "not stored"
+                    journal.note(f"{JOURNAL} line {r.line}: {op} of id {r.id!r}, {what}, skipped")
+                    continue
+                seen.add(r.id)
+                batch.append(r)
             if op == "add":
-                batch = [r for r in batch if r[1] not in self._row_of]  # already saved: skip
-                self.add([r[1] for r in batch], [r[2] for r in batch])
-            elif op == "remove":
-                batch = [r for r in batch if r[1] in self._row_of]
-                self.remove([r[1] for r in batch])
+                self.add([r.id for r in batch], [r.text for r in batch])  # type: ignore[misc]
+            else:
+                self.remove([r.id for r in batch])
             applied += len(batch)
             start = end
-        return applied, damaged
+        self.journal_notes = list(journal.notes)
+        return applied, skipped
+
+
+def _read_journal(files: StoredFiles, generation: str | None) -> JournalReading:
+    """The journal that follows the save read; one left by another save means a save landed meanwhile."""
+    if not files.exists(JOURNAL):
+        return JournalReading()
+    with files.open(JOURNAL, growing=True) as f:
+        journal = read_journal(f, JOURNAL)
+    if generation is not None and journal.generation not in (None, generation):
+        raise CorruptFileError(
+            f.path,
+            f"follows the save {journal.generation}, not the manifest's {generation}: it belongs to "
+            "another save of this index; move it away to load the index without its changes",
+        )
+    return journal
 
 
 def encode(model: Siamese, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:

@@ -1,7 +1,9 @@
 """`Siamese`: the tokenizer, the shared encoder and the decision threshold τ, saved together.
 
 A model directory holds `model.safetensors` (weights), `config.json` (architecture, tokenizer settings,
-τ), `tokenizer.json` and, after training, `metrics.json`. Nothing is pickled.
+τ, the siamdup version that saved it), `tokenizer.json`, after training `metrics.json`, and
+`checksums.sha256` (every file's SHA-256, verified on load). Nothing is pickled. Saves take the
+directory's writer lock and are atomic; loads change nothing (see `siamdup.storage`).
 """
 
 from __future__ import annotations
@@ -15,16 +17,24 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load as load_safetensors
+from safetensors.torch import save_file
 
 from siamdup.model.encoder import EncoderConfig, LSTMEncoder
 from siamdup.model.ensemble import EnsembleConfig, EnsembleEncoder
+from siamdup.model.saved_config import FORMAT, FORMAT_VERSION, check_config
 from siamdup.model.transformer import TransformerConfig, TransformerEncoder
-from siamdup.storage import atomic_directory, recover
+from siamdup.storage import (
+    ChecksumMismatchError,
+    CorruptFileError,
+    StaleReadError,
+    StoredFiles,
+    atomic_directory,
+    read_consistently,
+)
 from siamdup.tokenizer import Tokenizer
 
-FORMAT = "siamdup-model"
-FORMAT_VERSION = 1
+FILES = ("config.json", "model.safetensors", "tokenizer.json")
 DEFAULT_THRESHOLD = 0.7  # the course default, used until a threshold is tuned on dev data
 Encoder = LSTMEncoder | TransformerEncoder | EnsembleEncoder
 
@@ -149,6 +159,7 @@ class Siamese:
             "tokenizer": {"file": "tokenizer.json", "max_length": self.tokenizer.max_length},
             "threshold": self.threshold,
             **self.metadata,
+            "siamdup_version": _siamdup_version(),
         }
 
     def save_files(self, folder: Path) -> None:
@@ -161,7 +172,8 @@ class Siamese:
     def save(self, directory: str | Path, extra_files: dict[str, dict] | None = None) -> Path:
         """Save atomically, for use (training checkpoints use `save_files`): an embedding projection is
         folded into the table first, which keeps every vector and makes the file smaller. `extra_files` maps
-        a file name to a JSON object saved beside (e.g. metrics)."""
+        a file name to a JSON object saved beside (e.g. metrics). Takes the directory's writer lock for the
+        save (`DirectoryLockedError`, naming the holder, when another process has it)."""
         model = Siamese(self.tokenizer, self.encoder.folded(), self.threshold, self.metadata)
         with atomic_directory(directory) as staging:
             model.save_files(staging)
@@ -171,37 +183,72 @@ class Siamese:
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: str | None = None) -> Siamese:
-        """Load a model directory; `None` loads the model shipped with siamdup."""
+        """Load a model directory; `None` loads the model shipped with siamdup.
+
+        Every file is checked against the checksums its save recorded, and every setting of config.json
+        for type and range: `ModelLoadError` names the file (and field) at fault. Loading never changes the
+        directory, and sees one whole save even while another process saves the model.
+        """
         directory = Path(path) if path is not None else default_model_path()
         if not directory.is_dir():
             raise ModelLoadError(f"no model directory at {directory}")
-        if path is not None:
-            recover(directory)
-        missing = [
-            n for n in ("config.json", "model.safetensors", "tokenizer.json") if not (directory / n).exists()
-        ]
-        if missing:
-            raise ModelLoadError(f"{directory} is not a siamdup model: missing {', '.join(missing)}")
         try:
-            config = json.loads((directory / "config.json").read_text())
-            if config.get("format") != FORMAT or config.get("format_version") != FORMAT_VERSION:
-                raise ModelLoadError(
-                    f"{directory}: unsupported model format {config.get('format')!r} version "
-                    f"{config.get('format_version')!r} (this siamdup reads {FORMAT} v{FORMAT_VERSION})"
-                )
-            tokenizer = Tokenizer.load(
-                directory / "tokenizer.json", max_length=config["tokenizer"]["max_length"]
-            )
-            encoder = build_encoder(config.get("architecture", "lstm"), config["encoder"], directory)
-            encoder.load_state_dict(load_file(str(directory / "model.safetensors")))
+            model = read_consistently(directory, lambda files: cls._read(files, directory))
         except ModelLoadError:
             raise
+        except ChecksumMismatchError as e:
+            raise ModelLoadError(
+                f"{e}. Restore the model directory from a copy, or train or save it again "
+                f"(delete {directory}/checksums.sha256 only if the change was yours)"
+            ) from None
+        except CorruptFileError as e:
+            raise ModelLoadError(f"{e}. Fix that file, or train or save the model again") from None
+        except StaleReadError as e:
+            raise ModelLoadError(str(e)) from None
         except (ValueError, TypeError, KeyError, RuntimeError, OSError, SafetensorError) as e:
-            # A hand-edited config, a truncated file, weights of another shape: name the directory.
+            # Weights of another shape, a truncated file saved before checksums: name the directory.
             raise ModelLoadError(f"{directory} is damaged: {type(e).__name__}: {e}") from e
+        return model.to(pick_device(device))
+
+    @classmethod
+    def _read(cls, files: StoredFiles, directory: Path) -> Siamese:
+        missing = [n for n in FILES if not files.exists(n)]
+        if missing:
+            raise ModelLoadError(f"{directory} is not a siamdup model: missing {', '.join(missing)}")
+        config_path = directory / "config.json"
+        try:
+            raw = json.loads(files.read_bytes("config.json", editable=True))
+        except ValueError as e:
+            raise CorruptFileError(config_path, f"not valid JSON: {e}") from None
+        config = check_config(raw, config_path)
+        try:
+            tokenizer = Tokenizer.from_json(files.read_bytes("tokenizer.json"), config.tokenizer.max_length)
+        except ValueError as e:
+            raise CorruptFileError(directory / "tokenizer.json", str(e)) from None
+        encoder = build_encoder(config.architecture, config.encoder, directory)
+        with files.open("model.safetensors") as f:
+            weights = f.read()
+        try:
+            state = load_safetensors(weights)
+        except SafetensorError as e:
+            raise CorruptFileError(directory / "model.safetensors", f"not readable weights: {e}") from None
+        try:
+            encoder.load_state_dict(state)
+        except RuntimeError as e:
+            first = str(e).splitlines()[1:2] or [str(e)]
+            raise CorruptFileError(
+                directory / "model.safetensors",
+                f"its weights do not fit the encoder config.json describes ({first[0].strip()}, ...)",
+            ) from None
         encoder.eval()
         known = {"format", "format_version", "architecture", "encoder", "tokenizer", "threshold"}
-        metadata = {k: v for k, v in config.items() if k not in known}
-        model = cls(tokenizer, encoder, threshold=config["threshold"], metadata=metadata)
+        metadata = {k: v for k, v in raw.items() if k not in known | {"siamdup_version"}}
+        model = cls(tokenizer, encoder, threshold=config.threshold, metadata=metadata)
         model.path = directory
-        return model.to(pick_device(device))
+        return model
+
+
+def _siamdup_version() -> str:
+    from siamdup import __version__  # the package imports this module first
+
+    return __version__

@@ -1,0 +1,34 @@
+"""Settings read from a stored file, checked by a pydantic model; errors name the file and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from siamdup.storage.checksums import CorruptFileError
+
+M = TypeVar("M", bound=BaseModel)
+SHOWN_CHARS = 60  # of a rejected value, quoted in the message
+
+
+def _describe(error: dict) -> str:
+    field = ".".join(str(part) for part in error["loc"]) or "the top level"
+    if error["type"] == "missing":
+        return f"field {field}: {error['msg']}"
+    shown = repr(error["input"])
+    if len(shown) > SHOWN_CHARS:
+        shown = shown[:SHOWN_CHARS] + "…"
+    return f"field {field}: {error['msg']} (got {shown})"
+
+
+def validated(schema: type[M], data: object, path: Path, where: str = "") -> M:
+    """`data` checked against `schema`, or `CorruptFileError` naming `path` (and `where` in it, e.g. a
+    line) and each wrong field."""
+    try:
+        return schema.model_validate(data)
+    except ValidationError as e:
+        problems = "; ".join(_describe(err) for err in e.errors()[:3])
+        more = f" (and {e.error_count() - 3} more)" if e.error_count() > 3 else ""
+        raise CorruptFileError(path, f"{where}{problems}{more}") from None

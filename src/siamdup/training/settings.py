@@ -1,7 +1,8 @@
 """The settings of a training run, each declared once: its default, help text and choices live in its field
 here, and `siamdup train`'s options and the docs' option table are generated from them.
 
-Only the standard library is imported, so recipes and the CLI read the settings without loading the loop.
+This module needs only the standard library: recipes and the CLI read the settings without loading the
+training loop.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ def setting_parameters() -> list[inspect.Parameter]:
             show_default=False,
         )
         value = kind if kind in (bool, int, str) else float  # max_minutes: float | None
-        annotation = Annotated[value | None, option]
+        annotation = Annotated[value | None, option]  # type: ignore[valid-type]
         parameters.append(inspect.Parameter(f.name, KEYWORD, default=None, annotation=annotation))
     return parameters
 

@@ -63,7 +63,11 @@ class EnsembleSettings(Strict):
         return weights
 
 
-SETTINGS = {"lstm": LSTMSettings, "transformer": TransformerSettings, "ensemble": EnsembleSettings}
+SETTINGS: dict[str, type[BaseModel]] = {
+    "lstm": LSTMSettings,
+    "transformer": TransformerSettings,
+    "ensemble": EnsembleSettings,
+}
 
 
 class TokenizerSettings(Strict):

@@ -93,8 +93,9 @@ def create_app(
     app.openapi_version = "3.0.3"  # what the bundled Swagger UI 4 renders; the schema needs nothing newer
     app.router.route_class = StrictJSONRoute
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
-    app.add_exception_handler(RequestValidationError, invalid_request)
-    app.add_exception_handler(StarletteHTTPException, refused)
+    # Starlette types handlers as taking any Exception; each of these is registered for its own type.
+    app.add_exception_handler(RequestValidationError, invalid_request)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, refused)  # type: ignore[arg-type]
     app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
     app.state.store = store
     fingerprint = model.fingerprint()

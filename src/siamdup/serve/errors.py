@@ -7,7 +7,7 @@ cut short and only as many errors are listed as fit in `MAX_REPLY_BYTES`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from fastapi import Request, Response
@@ -25,7 +25,7 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _reply(status: int, content: dict, headers: dict[str, str] | None = None) -> Response:
+def _reply(status: int, content: dict, headers: Mapping[str, str] | None = None) -> Response:
     # ASCII escapes: a lone surrogate in a key of the request must not break the reply's encoding.
     body = json.dumps(content, ensure_ascii=True)
     return Response(body, status_code=status, media_type="application/json", headers=headers)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from siamdup.storage.checksums import CorruptFileError
 
@@ -13,7 +14,7 @@ M = TypeVar("M", bound=BaseModel)
 SHOWN_CHARS = 60  # of a rejected value, quoted in the message
 
 
-def _describe(error: dict) -> str:
+def _describe(error: ErrorDetails) -> str:
     field = ".".join(str(part) for part in error["loc"]) or "the top level"
     if error["type"] == "missing":
         return f"field {field}: {error['msg']}"

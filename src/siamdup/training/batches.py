@@ -67,7 +67,8 @@ def prepare(pairs: list[Pair], tokenizer: Tokenizer) -> TrainingData:
             negatives[c2].append((i1, c1))
             non_duplicates.append((i1, i2))
     position: dict[tuple[int, ...], int] = {}
-    questions, question_clusters = [], []
+    questions: list[list[int]] = []
+    question_clusters: list[int] = []
     for text, ids in zip(
         [q for p in dups + non_dups for q in (p.question1, p.question2)],
         [x for a, b in zip(ids1 + neg_ids1, ids2 + neg_ids2, strict=True) for x in (a, b)],

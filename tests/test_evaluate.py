@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
+from helpers import synthetic_pairs
 
 from siamdup import Siamese
 from siamdup.data.readers import Pair
 from siamdup.evaluate import RetrievalEvaluator
-from tests.conftest import synthetic_pairs
 
 
 def brute_force(model: Siamese, pairs: list[Pair]) -> dict:

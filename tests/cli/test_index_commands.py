@@ -3,10 +3,10 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import FORUM_QUESTIONS
 from typer.testing import CliRunner
 
 from siamdup.cli import app
-from tests.conftest import FORUM_QUESTIONS
 
 runner = CliRunner()
 

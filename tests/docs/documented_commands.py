@@ -46,7 +46,7 @@ class Command:
             return INSTALL
         if self.text.split("#")[0].strip() == "python -m pytest -q":
             return SUITE
-        if self.text.startswith("python -m pytest"):
+        if re.match(r"([A-Z_]+=\S+ )*python -m pytest", self.text):  # with environment settings or not
             return SUITE_PART
         if self.text.startswith("pre-commit"):
             return GIT_HOOKS

@@ -62,7 +62,7 @@ def sample_lines(path: Path, n: int, header: bool) -> list[str]:
 
 def synthetic_lines(n: int, seed: int) -> list[str]:
     sys.path.insert(0, str(REPO / "tests"))
-    from conftest import synthetic_pairs
+    from helpers import synthetic_pairs
 
     pairs = synthetic_pairs(seed, n_negatives=n // 3)
     return [f"{label}\t{q1}\t{q2}\t{i}\n" for i, (label, q1, q2) in enumerate(pairs)]

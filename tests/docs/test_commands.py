@@ -20,7 +20,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import DEFAULT_QQP_DIR
 from documented_commands import (
     BENCHMARK,
     GIT_HOOKS,
@@ -36,6 +35,7 @@ from documented_commands import (
     pages,
     trains,
 )
+from helpers import DEFAULT_QQP_DIR
 from sandbox import make
 
 try:
@@ -201,7 +201,10 @@ def test_every_command_is_run_or_has_a_treatment() -> None:
 
 @pytest.mark.parametrize("command", [c for c in ALL if c.treatment == SUITE_PART], ids=str)
 def test_suite_part_names_existing_tests(command: Command) -> None:
-    paths = [w.split("::")[0] for w in command.text.split()[3:] if not w.startswith("-")]
+    words = command.text.split()
+    arguments = words[words.index("pytest") + 1 :]
+    valued = {i + 1 for i, w in enumerate(arguments) if w in ("-m", "-k")}  # options followed by a value
+    paths = [w.split("::")[0] for i, w in enumerate(arguments) if not w.startswith("-") and i not in valued]
     assert paths and all((REPO / p).exists() for p in paths), (
         f"{command}: names a test path that does not exist"
     )

@@ -2,10 +2,10 @@ import csv
 from pathlib import Path
 
 import numpy as np
+from helpers import synthetic_pairs
 
 from siamdup import Siamese
 from siamdup.index import dedupe
-from tests.conftest import synthetic_pairs
 
 
 def brute_force_groups(model: Siamese, texts: list[str], tau: float) -> list[list[int]]:

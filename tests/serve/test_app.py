@@ -4,12 +4,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from helpers import FORUM_QUESTIONS
 
 from siamdup import Siamese
 from siamdup.index import DuplicateIndex
 from siamdup.serve import create_app
 from siamdup.serve.schemas import MAX_K, MAX_PAIRS, MAX_TEXT_CHARS
-from tests.conftest import FORUM_QUESTIONS
 
 TOKEN = "s3cret"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

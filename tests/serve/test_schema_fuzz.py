@@ -4,12 +4,12 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+from helpers import FORUM_QUESTIONS
 from hypothesis import HealthCheck, settings
 
 from siamdup import Siamese
 from siamdup.index import DuplicateIndex
 from siamdup.serve import create_app
-from tests.conftest import FORUM_QUESTIONS
 
 TOKEN = "s3cret"
 EXAMPLES_PER_OPERATION = 40

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from helpers import FORUM_QUESTIONS
 
 from siamdup import Siamese
 from siamdup.index import DuplicateIndex, background, duplicate_index
 from siamdup.serve import ServiceSettings, create_app
-from tests.conftest import FORUM_QUESTIONS
 
 TOKEN = "s3cret"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -87,7 +87,7 @@ def test_the_journal_is_folded_after_n_adds(shipped_model: Siamese, index_dir: P
         add(client, {"tea": new["tea"]})
         add(client, {k: new[k] for k in ("bread", "bike")})
         assert app.state.store.wait_for_folds(1, PATIENCE)
-        assert (index_dir / "journal.jsonl").read_text() == ""
+        assert _changes(index_dir) == 0
         manifest = json.loads((index_dir / "manifest.json").read_text())
         assert manifest["questions"] == len(FORUM_QUESTIONS) + 3
         served = [
@@ -105,7 +105,13 @@ def test_shutdown_folds_what_is_left(shipped_model: Siamese, index_dir: Path) ->
     app = create_app(shipped_model, DuplicateIndex.load(index_dir, shipped_model), TOKEN)
     with TestClient(app) as client:
         add(client, {"tea": "How do I make green tea?"})
-        assert (index_dir / "journal.jsonl").read_text().count("\n") == 1  # journalled before the answer
-    assert (index_dir / "journal.jsonl").read_text() == ""
+        assert _changes(index_dir) == 1  # journalled before the answer
+    assert _changes(index_dir) == 0
     reloaded = DuplicateIndex.load(index_dir, shipped_model)
     assert "tea" in reloaded and reloaded.replayed == 0
+
+
+def _changes(index_dir: Path) -> int:
+    """Changes in the index's journal (its first line names the save it follows)."""
+    lines = (index_dir / "journal.jsonl").read_text().splitlines()
+    return sum(json.loads(line)["op"] != "base" for line in lines)

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import FORUM_QUESTIONS
 
 from siamdup import Siamese
 from siamdup.index import DuplicateIndex
-from tests.conftest import FORUM_QUESTIONS
 
 CHROMIUM = os.environ.get("SIAMDUP_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # Without these Chromium keeps trying to reach Google's services, which a closed network refuses.

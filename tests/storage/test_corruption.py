@@ -183,7 +183,6 @@ def test_bad_journal_lines_are_counted_and_described(small_index_dir: Path, smal
     journal = small_index_dir / "journal.jsonl"
     records = [
         {"op": "add", "id": "a", "text": "is rice hard?"},
-        {"op": "add", "id": "b", "text": None},  # null text
         {"op": "add", "id": "a", "text": "again?"},  # repeated id: the first one stands
         {"op": "add", "id": "chess", "text": "stored already"},
         {"op": "remove", "id": "nobody"},
@@ -193,16 +192,39 @@ def test_bad_journal_lines_are_counted_and_described(small_index_dir: Path, smal
         f.writelines(json.dumps(r) + "\n" for r in records)
         f.write('{"op": "add", "id": "c", "te')  # a write cut short
     index = load(small_index_dir, small_model_dir)
-    assert index.replayed == 2 and index.journal_damaged == 5
-    assert "a" in index and "b" not in index and "sky" not in index
+    assert index.replayed == 2 and index.journal_damaged == 4
+    assert "a" in index and "sky" not in index
     assert index.query("is rice hard?", k=1)[0].text == "is rice hard?"
     notes = "\n".join(index.journal_notes)
-    assert "line 3: its text is null" in notes and "line 4: add of id 'a', already stored" in notes
+    assert "line 3: add of id 'a', already stored" in notes and "line 7: cut short" in notes
     result = CliRunner().invoke(
         app, ["index", "info", "--index", str(small_index_dir), "--model", str(small_model_dir)]
     )
-    assert result.exit_code == 0 and "5 damaged journal line(s) skipped" in result.output
+    assert result.exit_code == 0 and "4 damaged journal line(s) skipped" in result.output
     assert json.loads(result.stdout)["questions"] == len(QUESTIONS)
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        (lambda line: line.replace("is rice hard?", "is rice hart?"), "checksum does not match"),
+        (lambda line: line.replace('"is rice hard?"', "null"), "checksum does not match"),
+        (lambda line: '{"op": "add", "id": "b", "text": null}\n', "its text is null"),
+        (lambda line: line[:20] + "\n", "not valid JSON"),
+    ],
+)
+def test_a_damaged_acknowledged_journal_line_is_refused_by_line(
+    small_index_dir: Path, small_model_dir: Path, damage, problem: str
+) -> None:
+    index = load(small_index_dir, small_model_dir)
+    index.add(["a"], ["is rice hard?"], journal=True)
+    index.add(["b"], ["why is tea green?"], journal=True)
+    journal = small_index_dir / "journal.jsonl"
+    lines = journal.read_text().splitlines(keepends=True)
+    lines[1] = damage(lines[1])  # the first change; a later one follows, so it was no torn last write
+    journal.write_text("".join(lines))
+    with pytest.raises(IndexLoadError, match=rf"journal\.jsonl.*line 2: .*{problem}"):
+        load(small_index_dir, small_model_dir)
 
 
 def test_a_journal_of_another_save_is_refused(small_index_dir: Path, small_model_dir: Path) -> None:

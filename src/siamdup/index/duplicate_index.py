@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import faiss
 import numpy as np
@@ -37,6 +38,7 @@ from siamdup.index.stored import (
     JournalReading,
     check_manifest,
     journal_header,
+    journal_line,
     parse_entries,
     read_journal,
 )
@@ -448,12 +450,9 @@ class DuplicateIndex:
     def _journal(self, records: list[dict]) -> None:
         if self.path is None:
             raise ValueError("journal=True needs an index that was saved to or loaded from a directory")
-        data = "".join(json.dumps(r) + "\n" for r in records).encode()
+        data = "".join(journal_line(r) for r in records).encode()
         with writer_lock(self.path), open(self.path / JOURNAL, "ab+") as f:
-            if f.tell() > 0:
-                f.seek(-1, os.SEEK_END)
-                if f.read(1) != b"\n":  # a line cut short by a crash: keep it apart from the new ones
-                    data = b"\n" + data
+            _drop_torn_tail(f)
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
@@ -490,12 +489,33 @@ class DuplicateIndex:
         return applied, skipped
 
 
+def _drop_torn_tail(f: BinaryIO, chunk: int = 1 << 16) -> None:
+    """Cut a last line left unfinished by a crash: it was never acknowledged, and a reader must be able to
+    tell such a line (only ever the last) from a damaged one."""
+    end = f.seek(0, os.SEEK_END)
+    position = end
+    while position > 0:
+        start = max(0, position - chunk)
+        f.seek(start)
+        block = f.read(position - start)
+        newline = block.rfind(b"\n")
+        if newline >= 0:
+            keep = start + newline + 1
+            break
+        position = start
+    else:
+        keep = 0
+    if keep != end:
+        f.truncate(keep)
+    f.seek(0, os.SEEK_END)
+
+
 def _read_journal(files: StoredFiles, generation: str | None) -> JournalReading:
     """The journal that follows the save read; one left by another save means a save landed meanwhile."""
     if not files.exists(JOURNAL):
         return JournalReading()
     with files.open(JOURNAL, growing=True) as f:
-        journal = read_journal(f, JOURNAL)
+        journal = read_journal(f, f.path)
     if generation is not None and journal.generation not in (None, generation):
         raise CorruptFileError(
             f.path,

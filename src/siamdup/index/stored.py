@@ -4,6 +4,7 @@ line of `entries.jsonl`, each line of `journal.jsonl`. Errors name the file, the
 from __future__ import annotations
 
 import json
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
@@ -137,26 +138,52 @@ def _problem(record: object) -> str | None:
     return None
 
 
-def read_journal(lines, name: str) -> JournalReading:
-    """Every change of a journal, with its damaged lines counted and the first few described."""
+def journal_line(record: dict) -> str:
+    """One journal record as a line, with the checksum that lets a reader tell a damaged line."""
+    return json.dumps({**record, "crc": _crc(record)}) + "\n"
+
+
+def read_journal(lines, path: Path) -> JournalReading:
+    """Every change of a journal. A last line cut short by a crash (never acknowledged: each change is
+    fsynced before it is answered) is counted and skipped; any other damaged line refuses the journal,
+    since skipping it would silently drop an acknowledged change."""
     reading = JournalReading()
     for number, raw in enumerate(lines, start=1):
-        try:
-            record = json.loads(raw)
-        except ValueError:
-            reading.damaged += 1
-            reading.note(f"{name} line {number}: not valid JSON (a write cut short?), skipped")
-            continue
-        if number == 1 and isinstance(record, dict) and record.get("op") == "base":
+        record, problem = _parse(raw)
+        if number == 1 and problem is None and record.get("op") == "base":
             reading.generation = str(record.get("generation"))
             continue
-        problem = _problem(record)
-        if problem:
+        problem = problem or _problem(record)
+        if problem and not raw.endswith(b"\n" if isinstance(raw, bytes) else "\n"):
             reading.damaged += 1
-            reading.note(f"{name} line {number}: {problem}, skipped")
-            continue
-        reading.records.append(JournalRecord(record["op"], record["id"], record.get("text"), number))
+            reading.note(f"{path.name} line {number}: cut short (a write interrupted by a crash), skipped")
+        elif problem:
+            raise CorruptFileError(
+                path,
+                f"line {number}: {problem}; it holds an acknowledged change, so the index is not loaded "
+                "without it: repair or delete that line (or move the journal away to load the last save)",
+            )
+        else:
+            reading.records.append(JournalRecord(record["op"], record["id"], record.get("text"), number))
     return reading
+
+
+def _crc(record: dict) -> str:
+    payload = {k: v for k, v in record.items() if k != "crc"}
+    return f"{zlib.crc32(json.dumps(payload, sort_keys=True).encode()):08x}"
+
+
+def _parse(raw: str | bytes) -> tuple[dict, str | None]:
+    """A journal line's record and what is wrong with its form (None when it reads)."""
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        return {}, "not valid JSON"
+    if not isinstance(record, dict):
+        return {}, "not a JSON object"
+    if "crc" in record and record["crc"] != _crc(record):  # lines of older versions carry no checksum
+        return record, "its checksum does not match (damaged bytes)"
+    return record, None
 
 
 def journal_header(generation: str) -> str:

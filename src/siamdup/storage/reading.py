@@ -133,6 +133,17 @@ def _signature(directory: Path, growing: frozenset[str]) -> frozenset:
     return frozenset(entries)
 
 
+def _another_save(directory: Path, files: StoredFiles | None) -> bool:
+    """Whether a save other than the one `files` started from landed: the file signature alone can miss
+    one where inode numbers are reused and timestamps are coarse (tmpfs)."""
+    if files is None or files.checksums is None:
+        return False
+    try:
+        return StoredFiles(directory).checksums != files.checksums
+    except (CorruptFileError, OSError, ValueError):
+        return True
+
+
 def read_consistently(
     directory: Path, read: Callable[[StoredFiles], T], *, growing: frozenset[str] = frozenset()
 ) -> T:
@@ -145,11 +156,13 @@ def read_consistently(
     pause = 0.002
     while True:
         before = _signature(directory, growing)
+        files = None
         try:
             files = StoredFiles(directory)
             result = read(files)
         except (StaleReadError, CorruptFileError, OSError, ValueError):
-            if _signature(directory, growing) == before or time.monotonic() > deadline:
+            changed = _signature(directory, growing) != before or _another_save(directory, files)
+            if not changed or time.monotonic() > deadline:
                 raise
         else:
             # Verified files are one version whatever happened meanwhile; unverified ones only if nothing did.

@@ -190,7 +190,7 @@ CASES: list[Case] = [
     _case("train: --train is a folder", "train", "--train", "{d}/sub", "--dev", "{d}/pairs.csv", "--out", "{d}/m", files={**P, "sub": None}, expect="not a regular file"),
     _case("train: unknown recipe", "train", "--train", "{d}/pairs.csv", "--dev", "{d}/pairs.csv", "--out", "{d}/m", "--recipe", "fast", files=P, expect="fast"),
     _case("train: --epochs not a number", "train", "--train", "{d}/pairs.csv", "--dev", "{d}/pairs.csv", "--out", "{d}/m", "--epochs", "ten", files=P, expect="--epochs"),
-    _case("train: --resume with nothing to resume", "train", "--resume", "{d}/nothing", expect="nothing to resume"),
+    _case("train: --resume with nothing to resume", "train", "--resume", "{d}/nothing", expect="not a siamdup model: it does not exist"),
     _case("train: no --train", "train", "--out", "{d}/m", expect="needs --train"),
     # -- index build ------------------------------------------------------------------------------
     _case("index build: --out is an existing file", "index", "build", "--input", "{d}/q.csv", "--out", "{d}/q.csv", files=Q, expect="is a file, not a folder"),

@@ -121,3 +121,32 @@ def test_index_add_is_refused_while_serve_holds_the_index(
     finally:
         serve.send_signal(signal.SIGINT)
         serve.wait(timeout=60)
+
+
+@pytest.mark.parametrize("command", ["train", "ensemble"])
+def test_model_writers_are_refused_by_name_while_another_holds_the_folder(
+    command: str, tmp_path: Path, small_model_dir: Path
+) -> None:
+    out = tmp_path / "model"
+    out.mkdir()
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("question1,question2,is_duplicate\nis chess hard?,how do i learn chess?,1\n")
+    args = {
+        "train": ["train", "--train", str(pairs), "--dev", str(pairs), "--out", str(out)],
+        "ensemble": [
+            "ensemble",
+            str(small_model_dir),
+            str(small_model_dir),
+            "--dev",
+            str(pairs),
+            "--out",
+            str(out),
+        ],
+    }[command]
+    holder = start_holder(out)
+    try:
+        result = CliRunner().invoke(app, args)
+    finally:
+        holder.communicate("done\n")
+    assert result.exit_code == 2, result.output
+    assert f"pid {holder.pid}" in result.output and "one writer at a time" in result.output

@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 
 from siamdup.cli.common import ModelOption, app, check_threshold, err, fail, load_model, out
+from siamdup.cli.locking import writes_to
 from siamdup.cli.paths import check_output_file, check_output_folder, say_created, writing
 from siamdup.cli.train_options import with_setting_options
 from siamdup.combine import combine
@@ -26,6 +27,8 @@ from siamdup.training.settings import flags
 
 
 @app.command("train")
+@writes_to("out_dir", "--out", "model", create=True)
+@writes_to("resume", "--resume", "model")
 @with_setting_options
 def train_command(
     train_path: Annotated[
@@ -96,6 +99,7 @@ def train_command(
 
 
 @app.command("ensemble")
+@writes_to("out_dir", "--out", "model", create=True)
 def ensemble_command(
     models: Annotated[list[Path], typer.Argument(help="Two or more trained model directories.")],
     dev_path: Annotated[Path, typer.Option("--dev", help="Labelled pairs to tune the weights and τ on.")],

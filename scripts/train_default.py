@@ -1,4 +1,4 @@
-"""Train the default recipe on the shared QQP train file and report the figures of issue #2.
+"""Train a recipe on the shared QQP train file, report its figures, and optionally ship it as the default model.
 
     python -m scripts.train_default --data ../shared/data/qqp --out runs/default [--ship]
 
@@ -155,7 +155,7 @@ A Siamese LSTM duplicate-question detector, trained by siamdup's own `siamdup tr
   Quora's terms apply: research and non-commercial use.
 - **Command**: `{command}` (equivalently `siamdup train --train train.tsv.gz --dev dev.tsv --out DIR
   --recipe {recipe}`), on {machine}.
-{folded}- **Stored in float16** (issue #2's bar is 25 MB): {shipped_mb:.1f} MB. Loading turns the weights back into
+{folded}- **Stored in float16** (the shipped model must stay under 25 MB): {shipped_mb:.1f} MB. Loading turns the weights back into
   float32. Dev accuracy of the float16 copy at the stored τ: {shipped_accuracy:.4f} (float32: {dev["accuracy"]:.4f}).
 - **Training**: {run["seconds"] / 60:.1f} min of training ({wall / 60:.1f} min wall, dev evaluation included),
   {run["pairs_per_s"]:,.0f} pairs/s, peak memory {metrics["peak_memory_mb"]:,.0f} MB, best epoch

@@ -154,8 +154,15 @@ async def switch_under_load(
         add_seconds = time.perf_counter() - switch_started if add else 0.0
         switched = None
         while switched is None:
-            if (await http.get(service.url + "/health")).json()["index"]["search"] == "hnsw":
+            index = (await http.get(service.url + "/health")).json()["index"]
+            if index["search"] == "hnsw":
                 switched = time.perf_counter()
+            elif not index["switching_to_hnsw"]:
+                stop.set()
+                await load
+                raise SystemExit(
+                    f"no switch to HNSW started: the index holds {index['questions']:,} questions"
+                )
             elif time.perf_counter() - switch_started > window:
                 stop.set()
             await asyncio.sleep(0.25)
@@ -236,7 +243,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--data", type=Path, default=Path("../shared/data/qqp"), help="dev.tsv for the queries"
+        "--data", type=Path, default=Path("../shared/data/qqp"), help="the folder of dev.tsv (the queries)"
     )
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--quick", action="store_true", help="skip the 100,000-question index")

@@ -26,7 +26,7 @@ from siamdup.storage.checksums import (
 )
 from siamdup.storage.lock import LOCK_FILE
 
-RETRY_SECONDS = 10.0  # how long a reader keeps retrying while saves keep landing
+RETRY_SECONDS = 60.0  # how long a reader retries while saves keep landing (slow on a busy machine)
 T = TypeVar("T")
 
 

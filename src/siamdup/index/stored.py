@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
-from siamdup.storage import CorruptFileError, validated
+from siamdup.storage import CorruptFileError, check_format, validated
 
 FORMAT = "siamdup-index"
 FORMAT_VERSION = 1
@@ -52,14 +52,7 @@ class Manifest(BaseModel):
 
 
 def check_manifest(data: object, path: Path) -> Manifest:
-    if isinstance(data, dict) and (
-        data.get("format") != FORMAT or data.get("format_version") != FORMAT_VERSION
-    ):
-        raise CorruptFileError(
-            path,
-            f"unsupported index format {data.get('format')!r} v{data.get('format_version')!r} "
-            f"(this siamdup reads {FORMAT} v{FORMAT_VERSION})",
-        )
+    check_format(data, path, "index", FORMAT, FORMAT_VERSION)
     return validated(Manifest, data, path)
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
 
-from siamdup.storage import CorruptFileError, validated
+from siamdup.storage import CorruptFileError, check_format, validated
 
 FORMAT = "siamdup-model"
 FORMAT_VERSION = 1
@@ -97,14 +97,7 @@ def check_encoder_settings(architecture: str, settings: dict, path: Path, field:
 
 def check_config(data: object, path: Path) -> ModelConfig:
     """The config read from `path`, each setting checked; `CorruptFileError` names the wrong field."""
-    if isinstance(data, dict) and (
-        data.get("format") != FORMAT or data.get("format_version") != FORMAT_VERSION
-    ):
-        raise CorruptFileError(
-            path,
-            f"unsupported model format {data.get('format')!r} version {data.get('format_version')!r} "
-            f"(this siamdup reads {FORMAT} v{FORMAT_VERSION})",
-        )
+    check_format(data, path, "model", FORMAT, FORMAT_VERSION)
     if isinstance(data, dict) and data.get("architecture", "lstm") not in ARCHITECTURES:
         raise CorruptFileError(
             path,

@@ -6,7 +6,7 @@ from siamdup.storage.atomic import COMPLETE, STAGING, atomic_directory, recover
 from siamdup.storage.checksums import CHECKSUMS, ChecksumMismatchError, CorruptFileError
 from siamdup.storage.lock import LOCK_FILE, DirectoryLockedError, LockHolder, holds_lock, writer_lock
 from siamdup.storage.reading import StaleReadError, StoredFiles, read_consistently
-from siamdup.storage.validation import validated
+from siamdup.storage.validation import check_format, validated
 
 __all__ = [
     "CHECKSUMS",
@@ -20,6 +20,7 @@ __all__ = [
     "StaleReadError",
     "StoredFiles",
     "atomic_directory",
+    "check_format",
     "holds_lock",
     "read_consistently",
     "recover",

@@ -33,3 +33,13 @@ def validated(schema: type[M], data: object, path: Path, where: str = "") -> M:
         problems = "; ".join(_describe(err) for err in e.errors()[:3])
         more = f" (and {e.error_count() - 3} more)" if e.error_count() > 3 else ""
         raise CorruptFileError(path, f"{where}{problems}{more}") from None
+
+
+def check_format(data: object, path: Path, kind: str, name: str, version: int) -> None:
+    """Refuse a stored `kind` ("model", "index") whose declared format is not `name` v`version`."""
+    if isinstance(data, dict) and (data.get("format") != name or data.get("format_version") != version):
+        raise CorruptFileError(
+            path,
+            f"unsupported {kind} format {data.get('format')!r} version {data.get('format_version')!r} "
+            f"(this siamdup reads {name} v{version})",
+        )

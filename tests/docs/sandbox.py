@@ -4,6 +4,8 @@ Layout, so that a command's relative paths mean what they mean in a checkout nex
 
     ROOT/shared/data/qqp/train.tsv.gz, dev.tsv   a few hundred pairs sampled from the real files when they
                                                  are present, else synthetic pairs
+    ROOT/shared/data/signatures, omniglot        links to the real folders when they are present (small
+                                                 enough to use whole); pages naming them skip otherwise
     ROOT/work/                                   the working directory; `models/`, `runs/`, `index/` are
                                                  created there by the commands themselves
     ROOT/work/src/siamdup/default_model/         a copy of the shipped model (commands name it as a member)
@@ -80,6 +82,21 @@ def write_data(qqp: Path, real: Path | None) -> None:
     (qqp / "dev.tsv").write_text("".join(dev), encoding="utf-8")
 
 
+SHARED_DATA = REPO.parent / "shared" / "data"
+LINKED_DATA = ("signatures", "omniglot")
+
+
+def missing_linked_data(text: str) -> list[str]:
+    """The linked data folders a command names that are absent on this machine."""
+    return [name for name in LINKED_DATA if f"data/{name}" in text and not (SHARED_DATA / name).is_dir()]
+
+
+def link_data(data: Path) -> None:
+    for name in LINKED_DATA:
+        if (SHARED_DATA / name).is_dir():
+            (data / name).symlink_to((SHARED_DATA / name).resolve(), target_is_directory=True)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -91,6 +108,7 @@ def make(
 ) -> dict[str, str]:
     """Build the sandbox under `root`; returns the environment the commands run with."""
     write_data(root / "shared" / "data" / "qqp", real_data)
+    link_data(root / "shared" / "data")
     work = root / "work"
     shipped = REPO / "src" / "siamdup" / "default_model"
     for folder in ["src/siamdup/default_model", *models_used]:

@@ -66,6 +66,16 @@ def test_evaluate_json_and_plots(tiny_model_dir: Path, synthetic_files, tmp_path
     assert table.exit_code == 0 and "best τ on this data (for information, not applied)" in table.stdout
 
 
+def test_evaluate_without_model_uses_the_shipped_model(synthetic_files) -> None:
+    result = run("evaluate", "--data", synthetic_files[1], "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    shipped = json.loads((Path(__file__).parents[2] / "src/siamdup/default_model/config.json").read_text())
+    assert report["n_pairs"] == 180 and report["threshold"] == shipped["threshold"]
+    missing = run("evaluate")
+    assert missing.exit_code == 2 and "--data" in missing.output
+
+
 def test_train_command_and_resume(synthetic_files, tmp_path: Path) -> None:
     train, dev = synthetic_files
     args = ["--d-model", 32, "--batch-size", 16, "--lr", 0.01, "--seed", 3]

@@ -156,8 +156,8 @@ def ensemble_command(
 def evaluate_command(
     model: Annotated[
         Path | None, typer.Option("--model", "-m", help="Model directory; default: shipped model.")
-    ],
-    data: Annotated[Path, typer.Option("--data", help="Labelled pairs to evaluate on.")],
+    ] = None,
+    data: Annotated[Path, typer.Option("--data", help="Labelled pairs to evaluate on.")] = ...,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
     plots: Annotated[
         Path | None, typer.Option(help="Write roc.png and similarity_histogram.png into this folder.")

@@ -2,9 +2,9 @@
 
 `DuplicateIndex` with kind "auto" searches exactly up to EXACT_MAX questions. In a server
 (`switch_in_background = True`) the add that passes the limit stays exact and `HNSWSwitch` builds the
-graph beside it on a thread: from a copy of the stored vectors, with no lock held, then catching up on
-the rows added meanwhile, and swapping it in under the locks only for the last few rows. Queries keep
-being answered from the exact index the whole time.
+graph beside it on a thread, at a lower priority and with `threads` OpenMP threads: from a copy of the
+stored vectors, with no lock held, then catching up on the rows added meanwhile, and swapping it in under
+the locks only for the last few rows. Queries keep being answered from the exact index the whole time.
 
 The caller's two locks: `state_lock` guards FAISS and the entries (held for each search and each
 change), `write_lock` serialises writers (adds, saves). Order: `write_lock` before `state_lock`.
@@ -58,8 +58,10 @@ class HNSWSwitch:
         state_lock: threading.Lock,
         write_lock: threading.Lock,
         on_done: Callable[[], None] | None = None,
+        threads: int = 1,
     ) -> None:
         self.index = index
+        self.threads = threads
         self.state_lock = state_lock
         self.write_lock = write_lock
         self.on_done = on_done
@@ -93,6 +95,7 @@ class HNSWSwitch:
 
     def _run(self) -> None:
         lower_this_threads_priority()
+        faiss.omp_set_num_threads(self.threads)  # OpenMP counts are per thread: query threads set theirs
         started = time.perf_counter()
         try:
             if self._build():

@@ -127,6 +127,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+async def steady_load(service: Service, texts: list[str], load: Load, seconds: float) -> dict:
+    """Latency and throughput of `seconds` of queries, with the service's CPU time a query."""
+    stop = asyncio.Event()
+    running = asyncio.create_task(query_load(service.url, texts, load, stop))
+    started, cpu_started = time.perf_counter(), cpu_seconds(service.process.pid)
+    await asyncio.sleep(seconds)
+    stop.set()
+    stats = phase(await running, started, started + seconds)
+    stats["cpu_ms"] = (cpu_seconds(service.process.pid) - cpu_started) / max(1, stats["queries"]) * 1e3
+    return stats
+
+
 async def switch_under_load(
     service: Service, texts: list[str], load: Load, add: list[str], window: float, settle: float
 ) -> dict:
@@ -165,17 +177,10 @@ async def switch_under_load(
     before["cpu_ms"] = (cpu_before - cpu_started) / max(1, before["queries"]) * 1e3
     during = phase(timings, switch_started, window_end or switched)
 
-    stop = asyncio.Event()
-    running = asyncio.create_task(query_load(service.url, texts, load, stop))
-    after_started, cpu_after = time.perf_counter(), cpu_seconds(service.process.pid)
-    await asyncio.sleep(settle)
-    stop.set()
-    after = phase(await running, after_started, after_started + settle)
-    after["cpu_ms"] = (cpu_seconds(service.process.pid) - cpu_after) / max(1, after["queries"]) * 1e3
     return {
         "before": before,
         "during": during,
-        "after": after,
+        "after": await steady_load(service, texts, load, settle),
         "switch": switched - switch_started,
         "add": add_seconds,
         "cut": window_end is not None,
@@ -267,6 +272,55 @@ def run_switch(
     return report_switch(name, load, result), service
 
 
+def switches(
+    folder: Path,
+    name: str,
+    texts: list[str],
+    loads: list[Load],
+    add: list[str],
+    args: argparse.Namespace,
+    model: Siamese,
+) -> list[dict]:
+    """A switch under each load, each on a fresh copy of `folder`; the restart after the first."""
+    rows: list[dict] = []
+    for n, load in enumerate(loads):
+        found, service = run_switch(folder, name, texts, load, add, args)
+        rows += found
+        if n == 0:
+            restart(service.index, service, model)
+        else:
+            service.stop()
+    return rows
+
+
+def report_body_cap(index: Path) -> None:
+    service = Service(index)
+    print("\nbodies over the 256 KiB cap (5 tries each, the slowest shown)")
+    for chunked in (False, True):
+        tries = [post_huge_body(service.port, chunked) for _ in range(5)]
+        seconds, size, sent = max(tries)
+        kind = "chunked" if chunked else "50 MB, Content-Length"
+        print(
+            f"  {kind}: 413 in {seconds * 1e3:.1f} ms, reply {size} bytes, {sent:,} body bytes sent by then"
+        )
+    service.stop()
+
+
+def steady_only(folder: Path, texts: list[str], args: argparse.Namespace) -> list[dict]:
+    """1 and --clients closed-loop clients against the index at the limit, with no switch."""
+    service, rows = Service(folder), []
+    for clients in (1, args.clients):
+        load = Load(clients, think=args.think)
+        stats = asyncio.run(steady_load(service, texts, load, args.settle))
+        print(f"\n{EXACT_MAX - 10:,} questions, exact search; {load.describe()}")
+        print(f"  {format_phase(stats)}; service CPU {stats['cpu_ms']:.1f} ms a query")
+        rows.append(
+            {"index": f"{EXACT_MAX - 10:,} exact", "load": load.describe(), "phase": "steady", **stats}
+        )
+    service.stop()
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -295,6 +349,11 @@ def main() -> None:
         "--settle", type=float, default=5, help="seconds of queries before and after a switch"
     )
     parser.add_argument("--csv", type=Path, help="also write the latency of each phase here")
+    parser.add_argument(
+        "--steady",
+        action="store_true",
+        help="only the index at the limit, searched exactly: --settle seconds with 1 client, then --clients",
+    )
     args = parser.parse_args()
     print(describe())
     print("load average (1, 5, 15 min): " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
@@ -306,36 +365,17 @@ def main() -> None:
     rows: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
         small = synthetic_index(model, EXACT_MAX - 10, Path(tmp) / "at-the-limit")
+        if args.steady:
+            rows = steady_only(small, texts, args)
+            loads = []
         name = f"{EXACT_MAX - 10:,} questions, a POST /index takes them past {EXACT_MAX:,}"
-        for n, load in enumerate(loads):
-            found, service = run_switch(small, name, texts, load, texts[-20:], args)
-            rows += found
-            if n == 0:
-                restart(service.index, service, model)
-            else:
-                service.stop()
-
-        if not args.quick:
+        rows += switches(small, name, texts, loads, texts[-20:], args, model)
+        if not args.quick and not args.steady:
             large = synthetic_index(model, 100_000, Path(tmp) / "large")
             name = "100,000 questions saved exact, switched by the service at start-up"
-            for n, load in enumerate(loads):
-                found, service = run_switch(large, name, texts, load, [], args)
-                rows += found
-                if n == 0:
-                    restart(service.index, service, model)
-                else:
-                    service.stop()
+            rows += switches(large, name, texts, loads, [], args, model)
 
-        service = Service(small)
-        print("\nbodies over the 256 KiB cap (5 tries each, the slowest shown)")
-        for chunked in (False, True):
-            tries = [post_huge_body(service.port, chunked) for _ in range(5)]
-            seconds, size, sent = max(tries)
-            kind = "chunked" if chunked else "50 MB, Content-Length"
-            print(
-                f"  {kind}: 413 in {seconds * 1e3:.1f} ms, reply {size} bytes, {sent:,} body bytes sent by then"
-            )
-        service.stop()
+        report_body_cap(small)
     print("\nload average at the end (1, 5, 15 min): " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
     if args.csv:
         write_csv(args.csv, rows)

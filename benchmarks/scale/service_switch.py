@@ -132,10 +132,13 @@ async def steady_load(service: Service, texts: list[str], load: Load, seconds: f
     stop = asyncio.Event()
     running = asyncio.create_task(query_load(service.url, texts, load, stop))
     started, cpu_started = time.perf_counter(), cpu_seconds(service.process.pid)
+    clients_cpu = time.process_time()
     await asyncio.sleep(seconds)
     stop.set()
     stats = phase(await running, started, started + seconds)
-    stats["cpu_ms"] = (cpu_seconds(service.process.pid) - cpu_started) / max(1, stats["queries"]) * 1e3
+    answered = max(1, stats["queries"])
+    stats["cpu_ms"] = (cpu_seconds(service.process.pid) - cpu_started) / answered * 1e3
+    stats["client_cpu_ms"] = (time.process_time() - clients_cpu) / answered * 1e3
     return stats
 
 
@@ -258,7 +261,19 @@ def _complete(reply: bytes) -> bool:
 
 
 PHASES = ("before", "during", "after")
-CSV_FIELDS = ("index", "load", "phase", "queries", "seconds", "per_second", "p50", "p95", "p99", "cpu_ms")
+CSV_FIELDS = (
+    "index",
+    "load",
+    "phase",
+    "queries",
+    "seconds",
+    "per_second",
+    "p50",
+    "p95",
+    "p99",
+    "cpu_ms",
+    "client_cpu_ms",
+)
 
 
 def run_switch(
@@ -313,7 +328,10 @@ def steady_only(folder: Path, texts: list[str], args: argparse.Namespace) -> lis
         load = Load(clients, think=args.think)
         stats = asyncio.run(steady_load(service, texts, load, args.settle))
         print(f"\n{EXACT_MAX - 10:,} questions, exact search; {load.describe()}")
-        print(f"  {format_phase(stats)}; service CPU {stats['cpu_ms']:.1f} ms a query")
+        print(
+            f"  {format_phase(stats)}; CPU a query: service {stats['cpu_ms']:.1f} ms, "
+            f"clients {stats['client_cpu_ms']:.1f} ms"
+        )
         rows.append(
             {"index": f"{EXACT_MAX - 10:,} exact", "load": load.describe(), "phase": "steady", **stats}
         )

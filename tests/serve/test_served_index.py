@@ -11,6 +11,7 @@ from helpers import FORUM_QUESTIONS
 from siamdup import Siamese
 from siamdup.index import DuplicateIndex, background, duplicate_index
 from siamdup.serve import ServiceSettings, create_app
+from siamdup.serve.store import ServedIndex
 
 TOKEN = "s3cret"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -115,3 +116,30 @@ def _changes(index_dir: Path) -> int:
     """Changes in the index's journal (its first line names the save it follows)."""
     lines = (index_dir / "journal.jsonl").read_text().splitlines()
     return sum(json.loads(line)["op"] != "base" for line in lines)
+
+
+def test_queries_do_not_wait_while_the_build_copies_the_stored_vectors(
+    shipped_model: Siamese, index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(duplicate_index, "EXACT_MAX", len(FORUM_QUESTIONS) - 1)
+    index = DuplicateIndex.load(index_dir, shipped_model)
+    copying, release = threading.Event(), threading.Event()
+    real_row_vectors = index.row_vectors
+
+    def held_row_vectors(start: int, stop: int):
+        if threading.current_thread().name == "siamdup-hnsw-switch" and not release.is_set():
+            copying.set()
+            assert release.wait(PATIENCE)
+        return real_row_vectors(start, stop)
+
+    monkeypatch.setattr(index, "row_vectors", held_row_vectors)
+    store = ServedIndex(index, ServiceSettings())
+    try:
+        assert store.switch.start() and copying.wait(PATIENCE)
+        # the build holds the writers' lock while it copies: a search must still be answered
+        (matches,) = store.search(shipped_model.encode(["How do I cook rice?"]), 2)
+        assert matches[0].id == "rice" and store.switch.running
+    finally:
+        release.set()
+        assert store.switch.wait(PATIENCE)
+    assert index.search_kind == "hnsw"

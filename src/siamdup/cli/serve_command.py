@@ -46,6 +46,9 @@ def serve_command(
     fold_every_seconds: Annotated[
         float, typer.Option(help=_help("fold_every_seconds"))
     ] = _DEFAULTS.fold_every_seconds,
+    query_batch: Annotated[int, typer.Option(help=_help("query_batch"))] = _DEFAULTS.query_batch,
+    query_threads: Annotated[int, typer.Option(help=_help("query_threads"))] = _DEFAULTS.query_threads,
+    build_threads: Annotated[int, typer.Option(help=_help("build_threads"))] = _DEFAULTS.build_threads,
 ) -> None:
     """Serve the model over HTTP, with a web page at / and the API documented at /docs.
 
@@ -60,6 +63,9 @@ def serve_command(
             max_body_bytes=max_body_bytes,
             fold_every_adds=fold_every_adds,
             fold_every_seconds=fold_every_seconds,
+            query_batch=query_batch,
+            query_threads=query_threads,
+            build_threads=build_threads,
         )
     except ValidationError as e:
         problems = "; ".join(f"--{str(p['loc'][0]).replace('_', '-')}: {p['msg']}" for p in e.errors())

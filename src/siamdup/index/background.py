@@ -2,12 +2,14 @@
 
 `DuplicateIndex` with kind "auto" searches exactly up to EXACT_MAX questions. In a server
 (`switch_in_background = True`) the add that passes the limit stays exact and `HNSWSwitch` builds the
-graph beside it on a thread: from a copy of the stored vectors, with no lock held, then catching up on
-the rows added meanwhile, and swapping it in under the locks only for the last few rows. Queries keep
-being answered from the exact index the whole time.
+graph beside it on a thread, at a lower priority and with `threads` OpenMP threads: from a copy of the
+stored vectors, with no lock held, then catching up on the rows added meanwhile, and swapping it in under
+the locks only for the last few rows. Queries keep being answered from the exact index the whole time.
 
 The caller's two locks: `state_lock` guards FAISS and the entries (held for each search and each
-change), `write_lock` serialises writers (adds, saves). Order: `write_lock` before `state_lock`.
+change), `write_lock` serialises writers (adds, saves): every change holds both. Order: `write_lock`
+before `state_lock`. The build reads rows under `write_lock` alone, so queries never wait for its
+copies or its last additions, only for the swap.
 """
 
 from __future__ import annotations
@@ -58,8 +60,10 @@ class HNSWSwitch:
         state_lock: threading.Lock,
         write_lock: threading.Lock,
         on_done: Callable[[], None] | None = None,
+        threads: int = 1,
     ) -> None:
         self.index = index
+        self.threads = threads
         self.state_lock = state_lock
         self.write_lock = write_lock
         self.on_done = on_done
@@ -93,6 +97,7 @@ class HNSWSwitch:
 
     def _run(self) -> None:
         lower_this_threads_priority()
+        faiss.omp_set_num_threads(self.threads)  # OpenMP counts are per thread: query threads set theirs
         started = time.perf_counter()
         try:
             if self._build():
@@ -105,15 +110,16 @@ class HNSWSwitch:
             self.on_done()
 
     def _build(self) -> bool:
+        # Only writers change the rows: reading them under `write_lock` lets queries go on meanwhile.
         while not self._stop.is_set():
-            with self.state_lock:
+            with self.write_lock:
                 generation, built = self.index.generation, self.index.rows
                 vectors = self.index.row_vectors(0, built)
             graph = self.index._new_faiss("hnsw")
             if not add_in_chunks(graph, vectors, self._stop):
                 return False
             while True:  # catch up without blocking writers until few rows are left
-                with self.state_lock:
+                with self.write_lock:
                     if generation != self.index.generation:
                         break
                     rows = self.index.rows
@@ -128,9 +134,10 @@ class HNSWSwitch:
         return False
 
     def _swap(self, graph: faiss.Index, generation: int, built: int) -> bool:
-        with self.write_lock, self.state_lock:
+        with self.write_lock:
             if generation != self.index.generation:
                 return False  # rows were renumbered meanwhile: build again
             graph.add(self.index.row_vectors(built, self.index.rows))
-            self.index.swap_search(graph, generation)
+            with self.state_lock:  # queries wait only for the swap itself
+                self.index.swap_search(graph, generation)
         return True

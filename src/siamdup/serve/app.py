@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 
+import numpy as np
 import swagger_ui_bundle
 from fastapi import Depends, FastAPI, HTTPException, status
 from fastapi.concurrency import run_in_threadpool
@@ -33,6 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from siamdup import __version__
 from siamdup.index import DuplicateIndex, IndexUpdateError
 from siamdup.model.siamese import Siamese
+from siamdup.serve.batching import QueryBatcher, limit_threads
 from siamdup.serve.errors import StrictJSONRoute, invalid_request, refused
 from siamdup.serve.limits import BodySizeLimit
 from siamdup.serve.schemas import (
@@ -68,17 +70,24 @@ def create_app(
 ) -> FastAPI:
     """The service for `model`; `index` enables /duplicates, and `token` enables POST /index.
 
-    `settings`: the body size limit and when added questions are folded into the saved index.
+    `settings`: the body size limit, when added questions are folded into the saved index, and the
+    threads and batching of queries.
     """
     settings = settings or ServiceSettings()
     store = None if index is None else ServedIndex(index, settings)
+    batcher = (
+        None
+        if store is None
+        else QueryBatcher(model, store, batch=settings.query_batch, threads=settings.query_threads)
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if store is not None:
             store.start()
         yield
-        if store is not None:
+        if store is not None and batcher is not None:
+            await run_in_threadpool(batcher.close)
             await run_in_threadpool(store.close)
 
     app = FastAPI(
@@ -98,15 +107,27 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, refused)  # type: ignore[arg-type]
     app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
     app.state.store = store
+    app.state.batcher = batcher
     fingerprint = model.fingerprint()
     bearer = HTTPBearer(auto_error=False)
 
+    def no_index() -> HTTPException:
+        return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no index loaded: start with --index DIR")
+
     def need_index() -> ServedIndex:
         if store is None:
-            raise HTTPException(
-                status.HTTP_503_SERVICE_UNAVAILABLE, "no index loaded: start with --index DIR"
-            )
+            raise no_index()
         return store
+
+    async def need_batcher() -> QueryBatcher:  # async: FastAPI would run a plain function on a thread
+        if batcher is None:
+            raise no_index()
+        return batcher
+
+    def encode(texts: list[str]) -> np.ndarray:
+        """Encode on the calling request thread with the query thread count."""
+        limit_threads(settings.query_threads)
+        return model.encode(texts)
 
     def need_token(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
         if token is None:
@@ -141,6 +162,7 @@ def create_app(
             "model": fingerprint,
             "threshold": model.threshold,
             "index": None if store is None else store.describe(),
+            "queries": None if batcher is None else batcher.describe(),
             "adding_enabled": token is not None and store is not None,
             "max_body_bytes": settings.max_body_bytes,
         }
@@ -148,6 +170,7 @@ def create_app(
     @app.post("/similarity", responses=_documented(413))
     def similarity(request: SimilarityRequest) -> SimilarityResponse:
         """Cosine similarity of each pair and the decision similarity > τ."""
+        limit_threads(settings.query_threads)
         scores, decisions = model.predict(
             [p.question1 for p in request.pairs], [p.question2 for p in request.pairs]
         )
@@ -157,11 +180,11 @@ def create_app(
         return SimilarityResponse(threshold=model.threshold, results=results)
 
     @app.post("/duplicates", responses=_documented(413, 503))
-    def duplicates(
-        request: DuplicatesRequest, served: ServedIndex = Depends(need_index)
+    async def duplicates(
+        request: DuplicatesRequest, queries: QueryBatcher = Depends(need_batcher)
     ) -> DuplicatesResponse:
         """The k stored questions most similar to the question, best first."""
-        matches = served.search(model.encode([request.question]), request.k)[0]
+        matches = await queries.duplicates(request.question, request.k)
         return DuplicatesResponse(
             question=request.question,
             threshold=model.threshold,
@@ -179,7 +202,7 @@ def create_app(
         ids = [q.id or uuid.uuid4().hex for q in request.questions]
         texts = [q.text for q in request.questions]
         try:
-            total = served.add(ids, texts, model.encode(texts))
+            total = served.add(ids, texts, encode(texts))
         except IndexUpdateError as e:
             raise HTTPException(status.HTTP_409_CONFLICT, f"{e}; nothing was added") from None
         return IndexResponse(added=len(ids), ids=ids, questions=total)

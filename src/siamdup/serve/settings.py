@@ -1,4 +1,5 @@
-"""The service's limits and its journal-folding policy, validated once for the CLI and `create_app`."""
+"""The service's limits, its journal-folding policy and its threads, validated once for the CLI and
+`create_app`."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class ServiceSettings(BaseModel):
-    """How much one request may send, and how often added questions are folded into the saved index."""
+    """How much one request may send, how often added questions are folded into the saved index, and
+    how many threads queries and the HNSW build use."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -24,4 +26,23 @@ class ServiceSettings(BaseModel):
         default=600.0,
         gt=0,
         description="Also save it this long after the first question journalled since the last save.",
+    )
+    query_batch: int = Field(
+        default=32,
+        ge=1,
+        le=1024,
+        description="Most /duplicates queries, waiting together, answered with one encoder pass and one search.",
+    )
+    query_threads: int = Field(
+        default=1,
+        ge=1,
+        le=256,
+        description="Threads one encoder pass or search may use; 1 lets concurrent requests share the cores "
+        "without contending.",
+    )
+    build_threads: int = Field(
+        default=1,
+        ge=1,
+        le=256,
+        description="Threads the background HNSW build uses (it also runs at a lower priority than queries).",
     )

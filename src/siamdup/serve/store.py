@@ -34,7 +34,9 @@ class ServedIndex:
         self.state_lock = threading.Lock()  # FAISS and the entries: each search, each change
         self.write_lock = threading.Lock()  # one writer at a time: adds, folds, the HNSW swap
         index.switch_in_background = True
-        self.switch = HNSWSwitch(index, self.state_lock, self.write_lock, on_done=self._wake_folder)
+        self.switch = HNSWSwitch(
+            index, self.state_lock, self.write_lock, on_done=self._wake_folder, threads=settings.build_threads
+        )
         self.journalled = 0  # questions added since the last fold
         self.folds = 0
         self._first_unfolded: float | None = None

@@ -25,6 +25,7 @@ from helpers import tiny_config
 from rich.console import Console
 
 from siamdup import Siamese
+from siamdup.losses import InBatchSoftmaxLoss, MinedTripletLoss
 from siamdup.training.batches import Batch, batch_share, make_batch
 from siamdup.training.checkpoints import CHECKPOINT
 from siamdup.training.distributed import Ranks
@@ -102,6 +103,19 @@ def compare_step(rank: int, port: int, files: tuple[Path, Path]) -> None:
 def test_a_two_process_step_equals_one_process_step(synthetic_files: tuple[Path, Path]) -> None:
     """Gathered negatives: the 2 × B step is the 2B-batch step; local ones: the mean of two B-batch steps."""
     mp.spawn(compare_step, args=(free_port(), synthetic_files), nprocs=2, join=True)
+
+
+@pytest.mark.parametrize("loss", [InBatchSoftmaxLoss(scale=20.0), MinedTripletLoss(reduction="mean")])
+def test_a_loss_over_some_rows_is_their_share_of_the_batch_loss(loss: torch.nn.Module) -> None:
+    """What each rank computes: its rows scored against the whole batch; the halves average to the whole."""
+    torch.manual_seed(0)
+    anchors, positives, negatives = (
+        torch.nn.functional.normalize(torch.randn(n, 8), dim=1) for n in (6, 6, 3)
+    )
+    halves = [loss(anchors, positives, negatives, rows=slice(s, s + 3)) for s in (0, 3)]
+    whole = loss(anchors, positives, negatives)
+    assert ((halves[0] + halves[1]) / 2).item() == pytest.approx(whole.item(), rel=1e-6)
+    assert halves[0].item() != pytest.approx(halves[1].item())
 
 
 def test_the_global_batch_is_cluster_disjoint_across_ranks(synthetic_files: tuple[Path, Path]) -> None:

@@ -60,9 +60,8 @@ class MinedTripletLoss(nn.Module):
         (the diagonal by default); n ≥ first + b."""
         b, n = scores.shape
         if n < first + b or b < 1 or n < 2:
-            raise ValueError(
-                f"scores must be (b, n) with n >= {first} + b and n >= 2, got {tuple(scores.shape)}"
-            )
+            least = f"b + {first}" if first else "b"
+            raise ValueError(f"scores must be (b, n) with n >= {least} and n >= 2, got {tuple(scores.shape)}")
         positive = scores.diagonal(first)
         is_positive = torch.zeros_like(scores, dtype=torch.bool)
         is_positive[:, first : first + b] = torch.eye(b, dtype=torch.bool, device=scores.device)

@@ -58,15 +58,21 @@ def holding_lock(directory: Path, option: str, holds: str, *, create: bool = Fal
 
 
 def writes_to(
-    parameter: str, option: str, holds: str, *, create: bool = False
+    parameter: str,
+    option: str,
+    holds: str,
+    *,
+    create: bool = False,
+    when: Callable[[], bool] = lambda: True,
 ) -> Callable[[Command], Command]:
     """Make a command hold the writer lock of the `holds` directory ("index", "model") passed as
-    `parameter` (flag `option`) for its whole run; nothing is locked when it is None."""
+    `parameter` (flag `option`) for its whole run; nothing is locked when it is None or `when()` is false
+    (a process of a distributed run that does not write)."""
 
     def decorate(command: Command) -> Command:
         @functools.wraps(command)
         def locked(**params):
-            if params.get(parameter) is None:
+            if params.get(parameter) is None or not when():
                 return command(**params)
             with holding_lock(params[parameter], option, holds, create=create):
                 return command(**params)

@@ -22,13 +22,14 @@ from siamdup.data.readers import DataError, read_pairs
 from siamdup.evaluate import PairEvaluator
 from siamdup.recipes import RECIPES, recipe_config
 from siamdup.training.checkpoints import CHECKPOINT
+from siamdup.training.distributed import RankFailure, launched_rank
 from siamdup.training.loop import train
 from siamdup.training.settings import flags
 
 
 @app.command("train")
-@writes_to("out_dir", "--out", "model", create=True)
-@writes_to("resume", "--resume", "model")
+@writes_to("out_dir", "--out", "model", create=True, when=lambda: launched_rank() == 0)
+@writes_to("resume", "--resume", "model", when=lambda: launched_rank() == 0)
 @with_setting_options
 def train_command(
     train_path: Annotated[
@@ -49,12 +50,26 @@ def train_command(
     ] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace a model already in --out (else refused).")] = False,
     device: Annotated[
-        str | None, typer.Option(help="cpu, cuda, cuda:1 ...; default: cuda when present.")
+        str | None,
+        typer.Option(
+            help="cpu, cuda, cuda:1 ...; default: cuda when present (under torchrun: one per process)."
+        ),
     ] = None,
+    rank_timeout: Annotated[
+        float,
+        typer.Option(
+            min=0.1,
+            help="Under torchrun: minutes a process waits for the others (rank 0's dev evaluation included) "
+            "before the run fails.",
+        ),
+    ] = 30.0,
 ) -> None:
     """Train a Siamese encoder on labelled question pairs; keep the best epoch by dev accuracy.
 
     Example: siamdup train --train train.tsv.gz --dev dev.tsv --out models/qqp
+
+    On several processes: torchrun --nproc-per-node 2 -m siamdup train ... (each trains on --batch-size
+    pairs of every step; in-batch negatives are gathered from all of them unless --local-negatives).
 
     Recipes: default (BiLSTM, core install only), minilm (BiLSTM on MiniLM's token embeddings: the shipped
     model), minilm-finetune (the whole MiniLM transformer fine-tuned: a bi-encoder), reference (the course).
@@ -91,9 +106,12 @@ def train_command(
             overwrite=overwrite,
             device=device,
             console=err,
+            rank_timeout=rank_timeout,
         )
-    except (DataError, FileNotFoundError, FileExistsError, ValueError, ImportError) as e:
+    except (DataError, FileNotFoundError, FileExistsError, ValueError, ImportError, RankFailure) as e:
         raise fail(str(e)) from None
+    if launched_rank() != 0:
+        return  # rank 0 reports for the run
     dev = metrics["dev"]
     out.print(f"dev accuracy {dev['accuracy']:.4f} at τ={dev['threshold']:.3f}; model in {out_dir}")
 

@@ -14,6 +14,9 @@ class InBatchSoftmaxLoss(nn.Module):
     Inputs: `anchors` (b, d), `positives` (b, d) and optional extra `negatives` (m, d), all unit vectors,
     with the same guarantee as `MinedTripletLoss`: every cell of S but the diagonal is a negative.
     With `symmetric=True` the columns are scored too (each positive picks its anchor among the anchors).
+
+    `rows` scores only those rows (and their columns) of the batch: a process of a distributed run scores
+    its own rows against every process's anchors, positives and negatives.
     """
 
     def __init__(self, scale: float = 20.0, symmetric: bool = True, reduction: str = "mean") -> None:
@@ -23,14 +26,18 @@ class InBatchSoftmaxLoss(nn.Module):
         self.reduction = reduction
 
     def forward(
-        self, anchors: torch.Tensor, positives: torch.Tensor, negatives: torch.Tensor | None = None
+        self,
+        anchors: torch.Tensor,
+        positives: torch.Tensor,
+        negatives: torch.Tensor | None = None,
+        rows: slice | None = None,
     ) -> torch.Tensor:
+        own = rows or slice(0, len(anchors))
         candidates = positives if negatives is None else torch.cat([positives, negatives])
-        logits = self.scale * anchors @ candidates.T
-        target = torch.arange(len(anchors), device=anchors.device)
+        logits = self.scale * anchors[own] @ candidates.T
+        target = torch.arange(len(anchors), device=anchors.device)[own]
         per_row = nn.functional.cross_entropy(logits, target, reduction="none")
         if self.symmetric:
-            per_row = (
-                per_row + nn.functional.cross_entropy(logits[:, : len(anchors)].T, target, reduction="none")
-            ) / 2
+            columns = self.scale * positives[own] @ anchors.T
+            per_row = (per_row + nn.functional.cross_entropy(columns, target, reduction="none")) / 2
         return reduce(per_row, self.reduction)

@@ -24,6 +24,9 @@ class MinedTripletLoss(nn.Module):
 
     A row where no negative is smaller than S[i, i] has no closest negative: its L2 is 0, and its L1
     (every negative is above the positive there, so the mean is too) carries the whole signal.
+
+    `rows` scores only those rows of the batch: a process of a distributed run scores its own rows
+    against every process's positives and negatives.
     """
 
     def __init__(
@@ -42,19 +45,26 @@ class MinedTripletLoss(nn.Module):
         self.closest_negative = closest_negative
 
     def forward(
-        self, anchors: torch.Tensor, positives: torch.Tensor, negatives: torch.Tensor | None = None
+        self,
+        anchors: torch.Tensor,
+        positives: torch.Tensor,
+        negatives: torch.Tensor | None = None,
+        rows: slice | None = None,
     ) -> torch.Tensor:
+        own = rows or slice(0, len(anchors))
         candidates = positives if negatives is None else torch.cat([positives, negatives])
-        return self.from_scores(anchors @ candidates.T)
+        return self.from_scores(anchors[own] @ candidates.T, first=own.start or 0)
 
-    def from_scores(self, scores: torch.Tensor) -> torch.Tensor:
-        """The loss of a similarity matrix (b, n), n ≥ b, whose diagonal S[i, i] holds the positives."""
+    def from_scores(self, scores: torch.Tensor, first: int = 0) -> torch.Tensor:
+        """The loss of a similarity matrix (b, n) whose row i has its positive in column `first` + i
+        (the diagonal by default); n ≥ first + b."""
         b, n = scores.shape
-        if n < b or b < 1 or n < 2:
-            raise ValueError(f"scores must be (b, n) with n >= b and n >= 2, got {tuple(scores.shape)}")
-        positive = scores.diagonal()
+        if n < first + b or b < 1 or n < 2:
+            least = f"b + {first}" if first else "b"
+            raise ValueError(f"scores must be (b, n) with n >= {least} and n >= 2, got {tuple(scores.shape)}")
+        positive = scores.diagonal(first)
         is_positive = torch.zeros_like(scores, dtype=torch.bool)
-        is_positive[:, :b] = torch.eye(b, dtype=torch.bool, device=scores.device)
+        is_positive[:, first : first + b] = torch.eye(b, dtype=torch.bool, device=scores.device)
         per_row = torch.zeros_like(positive)
         if self.mean_negative:
             mean_neg = scores.masked_fill(is_positive, 0.0).sum(dim=1) / (n - 1)

@@ -139,3 +139,19 @@ def make_batch(
             negatives.append(ids)
             negative_rows.append(len(anchors) - 1)
     return Batch(anchors, positives, negatives, negative_rows)
+
+
+def batch_share(batch: Batch, rank: int, world_size: int) -> Batch:
+    """Rank `rank`'s share of a global batch: its slice of the rows, with the extra negatives drawn for them.
+
+    The global batch is cluster-disjoint and its extra negatives are negatives for all of its rows, so each
+    share's vectors stay true negatives for every other share's rows."""
+    b = len(batch.anchors) // world_size
+    first, end = rank * b, (rank + 1) * b
+    kept = [j for j, row in enumerate(batch.negative_rows) if first <= row < end]
+    return Batch(
+        anchors=batch.anchors[first:end],
+        positives=batch.positives[first:end],
+        negatives=[batch.negatives[j] for j in kept],
+        negative_rows=[batch.negative_rows[j] - first for j in kept],
+    )

@@ -2,7 +2,8 @@
 
 Each epoch trains on batches of duplicate pairs (batches.py) and ends with a dev evaluation; the best model
 (by dev accuracy at the τ tuned on dev) is saved to `out`, and `out/checkpoint/` holds the latest state for
-`--resume` (checkpoints.py).
+`--resume` (checkpoints.py). Under torchrun, each process trains on its share of every batch and rank 0
+evaluates and saves (distributed.py); a single process is the case of one rank.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ from siamdup.data.sampler import ClusterDisjointBatchSampler
 from siamdup.evaluate import PairEvaluator
 from siamdup.losses import ContrastiveLoss
 from siamdup.model.precision import bf16_supported
-from siamdup.model.siamese import Siamese, pick_device
+from siamdup.model.siamese import Siamese
 from siamdup.model.transformer import import_transformers
 from siamdup.pretrained import minilm_dir
-from siamdup.training.batches import Batch, TrainingData, make_batch, mine, prepare
+from siamdup.training.batches import Batch, TrainingData, batch_share, make_batch, mine, prepare
 from siamdup.training.checkpoints import (
     CHECKPOINT,
     RunState,
@@ -39,6 +40,7 @@ from siamdup.training.checkpoints import (
     update_metrics,
 )
 from siamdup.training.components import make_encoder, make_loss, make_optimizer, make_tokenizer
+from siamdup.training.distributed import GatheredLoss, Ranks, joined
 from siamdup.training.records import (
     EpochResult,
     best_metrics,
@@ -61,12 +63,14 @@ def train(
     device: str | None = None,
     console: Console | None = None,
     on_epoch: Callable[[dict], None] | None = None,
+    rank_timeout: float = 30.0,
 ) -> dict:
     """Train, keep the best model in `out`, and return its metrics (also saved as out/metrics.json).
 
     A directory that already holds a model is only written to with `resume` (continue it, with its saved
     settings) or `overwrite` (replace it). `on_epoch` is called with each epoch's record after its
-    checkpoint is saved.
+    checkpoint is saved. Under torchrun, `rank_timeout` is how many minutes a process waits for the others
+    (rank 0's dev evaluation included) before the run fails.
     """
     console = console or Console(stderr=True)
     out, checkpoint = Path(out), Path(out) / CHECKPOINT
@@ -74,47 +78,61 @@ def train(
         raise FileExistsError(
             f"{out} already holds a model: resume it, overwrite it, or choose another output"
         )
-    saved = read_trainer_state(checkpoint) if resume else {}
-    if resume:
-        config = TrainConfig.from_dict(saved["config"])
-        console.print(f"Resuming from {checkpoint} after epoch {saved['epoch']}")
-    config = config or TrainConfig()
-    check_ready(config)
-    torch.manual_seed(config.seed)
-    run = start_run(
-        train_path, dev_path, config, pick_device(device), checkpoint if resume else None, console
-    )
-    state = RunState.from_saved(saved)
-    paths = {"train": str(Path(train_path).resolve()), "dev": str(Path(dev_path).resolve())}
+    with joined(device, rank_timeout, out) as ranks:
+        console = console if ranks.is_main else Console(quiet=True)
+        with ranks.main_first():  # rank 0 completes an interrupted checkpoint save before the others read it
+            saved = read_trainer_state(checkpoint) if resume else {}
+        if resume:
+            config = TrainConfig.from_dict(saved["config"])
+            console.print(f"Resuming from {checkpoint} after epoch {saved['epoch']}")
+        config = config or TrainConfig()
+        check_ready(config)
+        torch.manual_seed(config.seed)
+        run = start_run(train_path, dev_path, config, ranks, checkpoint if resume else None, console)
+        state = RunState.from_saved(saved)
+        paths = {"train": str(Path(train_path).resolve()), "dev": str(Path(dev_path).resolve())}
 
-    for epoch in range(state.epoch + 1, config.epochs + 1):
-        if 0 < state.train_seconds >= budget_seconds(config):
-            console.print(f"Time budget of {config.max_minutes} min reached: stopping")
-            break
-        result = train_epoch(run, state, epoch)
-        dev = run.evaluator.tune(run.model)
-        record = epoch_record(epoch, result, dev)
-        state.history.append(record)
-        console.print(epoch_line(record))
-        if dev["accuracy"] > state.best["accuracy"]:
-            state.best = {"accuracy": dev["accuracy"], "epoch": epoch, "threshold": dev["threshold"]}
-            save_best(run.model, out, dev, dev_path, best_metrics(dev, epoch, state, config, run.reports))
-        state.epoch = epoch
-        trainer_state = {**asdict(state), "config": asdict(config), "paths": paths}
-        save_checkpoint(checkpoint, run.model, run.optimizer, trainer_state)
-        if on_epoch:
-            on_epoch(record)
-        if result.stopped_by_time:
-            console.print(f"Time budget of {config.max_minutes} min reached: stopping")
-            break
-        if epoch - state.best["epoch"] >= config.patience:
-            console.print(f"No dev improvement for {config.patience} epochs: stopping early")
-            break
+        for epoch in range(state.epoch + 1, config.epochs + 1):
+            if 0 < state.train_seconds >= budget_seconds(config):
+                console.print(f"Time budget of {config.max_minutes} min reached: stopping")
+                break
+            result = train_epoch(run, state, epoch)
+            dev = ranks.from_main(lambda: run.evaluator.tune(run.model))
+            record = epoch_record(epoch, result, dev)
+            state.history.append(record)
+            console.print(epoch_line(record))
+            save_epoch(run, state, epoch, dev, out, {"config": asdict(config), "paths": paths}, dev_path)
+            if on_epoch:
+                on_epoch(record)
+            if result.stopped_by_time:
+                console.print(f"Time budget of {config.max_minutes} min reached: stopping")
+                break
+            if epoch - state.best["epoch"] >= config.patience:
+                console.print(f"No dev improvement for {config.patience} epochs: stopping early")
+                break
 
-    metrics = update_metrics(out, {"history": state.history, **run_figures(state)})
+        figures = {"history": state.history, **run_figures(state)}
+        metrics = ranks.from_main(lambda: update_metrics(out, figures))
     best = state.best
     console.print(f"Best dev accuracy {best['accuracy']:.4f} (epoch {best['epoch']}), model saved to {out}")
     return metrics
+
+
+def save_epoch(
+    run: Run, state: RunState, epoch: int, dev: dict, out: Path, settings: dict, dev_path: str | Path
+) -> None:
+    """Note the epoch in `state`; rank 0 saves the model when it is the best so far, and the checkpoint,
+    while the other ranks wait. `settings`: the run's config and paths, kept in the checkpoint."""
+    improved = dev["accuracy"] > state.best["accuracy"]
+    if improved:
+        state.best = {"accuracy": dev["accuracy"], "epoch": epoch, "threshold": dev["threshold"]}
+    state.epoch = epoch
+    if run.ranks.is_main:
+        if improved:
+            metrics = best_metrics(dev, epoch, state, run.config, run.reports)
+            save_best(run.model, out, dev, dev_path, metrics)
+        save_checkpoint(out / CHECKPOINT, run.model, run.optimizer, {**asdict(state), **settings})
+    run.ranks.barrier()
 
 
 @dataclass
@@ -126,10 +144,12 @@ class Run:
     evaluator: PairEvaluator
     reports: dict  # what reading the train and dev files kept and skipped
     model: Siamese
+    trainee: Siamese  # `model` as the steps run it: under DistributedDataParallel on several ranks
+    ranks: Ranks
     optimizer: torch.optim.Optimizer
     loss_fn: nn.Module
     pair_loss: ContrastiveLoss
-    sampler: ClusterDisjointBatchSampler
+    sampler: ClusterDisjointBatchSampler  # the global batches, of batch_size pairs per rank
     use_bf16: bool
     device_type: str  # "cpu", "cuda"...: for autocast
     console: Console
@@ -152,11 +172,12 @@ def start_run(
     train_path: str | Path,
     dev_path: str | Path,
     config: TrainConfig,
-    device: torch.device,
+    ranks: Ranks,
     checkpoint: Path | None,
     console: Console,
 ) -> Run:
     """Read the data and build the model, loss and optimiser; from `checkpoint` when resuming."""
+    device = ranks.device
     train_pairs, train_report = read_pairs(train_path)
     dev_pairs, dev_report = read_pairs(dev_path)
     console.print(train_report.summary())
@@ -173,16 +194,22 @@ def start_run(
     if config.bf16 and not use_bf16:
         console.print(f"This {device.type} has no native bfloat16 arithmetic: training in float32 instead")
     model = Siamese(tokenizer, make_encoder(config, tokenizer, pretrained=checkpoint is None)).to(device)
+    loss_fn = make_loss(config)
+    gathered = ranks.active and not config.local_negatives
     run = Run(
         config=config,
         data=data,
         evaluator=evaluator,
         reports={"train": report_record(train_report), "dev": report_record(dev_report)},
         model=model,
-        loss_fn=make_loss(config),
+        trainee=Siamese(tokenizer, ranks.wrap(model.encoder)),  # type: ignore[arg-type]
+        ranks=ranks,
+        loss_fn=GatheredLoss(loss_fn, ranks) if gathered else loss_fn,
         pair_loss=ContrastiveLoss(margin=config.pair_margin, balanced=config.pair_balanced),
         optimizer=make_optimizer(model.encoder, config),
-        sampler=ClusterDisjointBatchSampler(data.clusters, config.batch_size, seed=config.seed),
+        sampler=ClusterDisjointBatchSampler(
+            data.clusters, config.batch_size * ranks.world_size, seed=config.seed
+        ),
         use_bf16=use_bf16,
         device_type=device.type,
         console=console,
@@ -193,11 +220,14 @@ def start_run(
 
 
 def train_epoch(run: Run, state: RunState, epoch: int) -> EpochResult:
-    """One pass over the epoch's batches, cut short when the time budget is spent; advances `state`."""
-    config, result, budget = run.config, EpochResult(), budget_seconds(run.config)
+    """One pass over the epoch's batches, cut short when the time budget is spent; advances `state`.
+
+    Every rank draws the same global batches (same seeds) and trains on its share of each; times are rank 0's.
+    """
+    config, result, budget, ranks = run.config, EpochResult(), budget_seconds(run.config), run.ranks
     run.sampler.set_epoch(epoch)
     rng = random.Random(config.seed * 1_000_003 + epoch)
-    torch.manual_seed(config.seed * 1_000_003 + epoch)
+    torch.manual_seed(ranks.seed(config.seed * 1_000_003 + epoch))  # dropout differs per rank
     run.model.encoder.train()
     start = time.perf_counter()
     with Progress(*progress_columns(), console=run.console, transient=False) as progress:
@@ -205,21 +235,23 @@ def train_epoch(run: Run, state: RunState, epoch: int) -> EpochResult:
         batches = list(run.sampler)  # cheap (index shuffling), and gives the bar its true length
         chunks = non_duplicate_chunks(run, rng, len(batches))
         task = progress.add_task("train", total=len(batches), epoch=epoch, loss=0.0, speed=0.0)
+        elapsed = ranks.main_clock(start)
         for rows, chunk in zip(batches, chunks, strict=True):
             batch = make_batch(run.data, rows, rng, config.hard_negatives, mined, config.cluster_positives)
-            time_used = (state.train_seconds + time.perf_counter() - start) / budget if budget else 1.0
+            time_used = (state.train_seconds + elapsed) / budget if budget else 1.0
             lr = lr_at(state.step, run.total_steps, config, time_used)
-            result.loss_sum += train_step(run, batch, chunk, lr)
+            share = batch_share(batch, ranks.rank, ranks.world_size)
+            result.loss_sum += train_step(run, share, ranks.share(chunk), lr)
             state.step += 1
             result.batches += 1
             result.pairs += len(rows)
-            elapsed = time.perf_counter() - start
+            elapsed = ranks.main_clock(start)
             average = result.loss_sum / result.batches
             progress.update(task, advance=1, loss=average, speed=result.pairs / elapsed)
             if state.train_seconds + elapsed >= budget:
                 result.stopped_by_time = True
                 break
-    result.seconds = time.perf_counter() - start
+    result.seconds = ranks.main_clock(start)
     state.train_seconds += result.seconds
     state.pairs_seen += result.pairs
     return result
@@ -246,7 +278,7 @@ def non_duplicate_chunks(run: Run, rng: random.Random, n_batches: int) -> list[l
 
 
 def train_step(run: Run, batch: Batch, chunk: list, lr: float) -> float:
-    """One optimiser step at learning rate `lr`; returns the batch's loss."""
+    """One optimiser step at learning rate `lr`; returns the batch's loss (its mean over the ranks)."""
     for group in run.optimizer.param_groups:
         group["lr"] = lr * group["lr_ratio"]
     loss = batch_loss(run, batch, chunk)
@@ -254,7 +286,7 @@ def train_step(run: Run, batch: Batch, chunk: list, lr: float) -> float:
     loss.backward()
     nn.utils.clip_grad_norm_(run.model.encoder.parameters(), run.config.clip_norm)
     run.optimizer.step()
-    return loss.item()
+    return run.ranks.mean(loss.item())
 
 
 def batch_loss(run: Run, batch: Batch, chunk: list) -> torch.Tensor:
@@ -263,7 +295,7 @@ def batch_loss(run: Run, batch: Batch, chunk: list) -> torch.Tensor:
     # One forward pass encodes every question of the step (shared weights).
     groups = [batch.anchors, batch.positives, batch.negatives, [a for a, _ in chunk], [b for _, b in chunk]]
     with torch.autocast(run.device_type, dtype=torch.bfloat16, enabled=run.use_bf16):
-        vectors = run.model.encode_ids([ids for group in groups for ids in group])
+        vectors = run.trainee.encode_ids([ids for group in groups for ids in group])
     va, vp, vn, vpa, vpb = torch.split(vectors, [len(g) for g in groups])
     loss = run.loss_fn(va, vp, vn if len(vn) else None)
     if not config.pair_loss_weight:

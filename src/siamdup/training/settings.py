@@ -94,7 +94,18 @@ class TrainConfig:
         "half) instead of one mean over its pairs, where the duplicates are most.",
     )
     # -- optimisation
-    batch_size: int = setting(256, "Duplicate pairs per batch: b-1 negatives per row.")
+    batch_size: int = setting(
+        256,
+        "Duplicate pairs per batch: b-1 negatives per row. Under torchrun, per process: N processes train "
+        "on global batches of N·b pairs.",
+    )
+    # gathering costs one all-gather of the step's vectors; the negatives it adds are what a larger batch buys
+    local_negatives: bool = setting(
+        False,
+        "Under torchrun, score each process's rows against its own batch only (b-1 in-batch negatives per "
+        "row) instead of every process's (N·b-1).",
+        flag="--local-negatives/--gathered-negatives",
+    )
     lr: float = setting(5e-3, "Peak learning rate (AdamW, warm-up then cosine decay).")
     embedding_lr_ratio: float = setting(
         1.0,

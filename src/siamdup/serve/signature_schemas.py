@@ -18,7 +18,7 @@ from siamdup.trajectory.points import MIN_POINTS, OPTIONAL, REQUIRED, Trajectory
 MAX_POINTS = 5000  # a slow signature on a 120 Hz pad; SVC2004's longest has 713
 MAX_SIGNATURES = 20  # enrolled in one request
 
-Finite = Annotated[float, Field(allow_inf_nan=False)]
+Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Column = Literal["x", "y", "t", "pen_down", "azimuth", "altitude", "pressure"]
 WriterId = Annotated[
     str,

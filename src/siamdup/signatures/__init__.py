@@ -1,0 +1,1 @@
+"""Online signature verification: a trajectory encoder scored against a writer's few references."""

@@ -1,0 +1,106 @@
+"""From a `Trajectory` to what the encoder reads: a fixed number of time steps, each a few features.
+
+Steps: time stamps made non-decreasing (a device's clock can step back a few ms), the points resampled
+at a fixed count evenly in time (pen-up gaps the tablet did not sample are bridged in a straight line),
+position moved to the centre and scaled by its spread, then per step the channels `FeatureConfig`
+names: position, velocity (Δx, Δy per step), speed, acceleration, direction, pressure and pen state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from siamdup.trajectory.points import Trajectory
+
+CHANNELS = ("x", "y", "dx", "dy", "speed", "ddx", "ddy", "cos", "sin", "pressure", "dpressure", "pen_down")
+DEFAULT_CHANNELS = ("x", "y", "dx", "dy", "speed", "ddx", "ddy", "pressure", "pen_down")
+VELOCITY_SCALE = 30.0  # Δ per step of a unit-spread signature is ~1/length; this brings it near 1
+EPS = 1e-6
+
+
+@dataclass
+class FeatureConfig:
+    length: int = 128  # time steps after resampling
+    channels: tuple[str, ...] = field(default_factory=lambda: DEFAULT_CHANNELS)
+
+    def __post_init__(self) -> None:
+        self.channels = tuple(self.channels)
+        unknown = [c for c in self.channels if c not in CHANNELS]
+        if unknown or not self.channels:
+            raise ValueError(f"unknown feature channel(s) {unknown}: choose from {', '.join(CHANNELS)}")
+        if self.length < 4:
+            raise ValueError(f"length must be at least 4 time steps, got {self.length}")
+
+    @property
+    def width(self) -> int:
+        return len(self.channels)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["channels"] = list(self.channels)
+        return d
+
+
+def monotonic_time(t: np.ndarray) -> np.ndarray:
+    """Time stamps from 0, never stepping back (a step back is read as no time passing)."""
+    t = np.maximum.accumulate(t - t[0])
+    if t[-1] <= 0:  # no clock at all: one step per point
+        return np.arange(len(t), dtype=np.float64)
+    return t
+
+
+def resample(trajectory: Trajectory, length: int) -> dict[str, np.ndarray]:
+    """x, y, pressure, pen_down at `length` instants spread evenly over the writing time."""
+    t = monotonic_time(trajectory.column("t"))
+    # Equal time stamps (a clock that stepped back) would make np.interp ambiguous: nudge them apart.
+    t = t + np.arange(len(t)) * EPS
+    grid = np.linspace(t[0], t[-1], length)
+    pen = trajectory.column("pen_down")
+    pressure = trajectory.column("pressure") if trajectory.has("pressure") else pen
+    return {
+        "x": np.interp(grid, t, trajectory.column("x")),
+        "y": np.interp(grid, t, trajectory.column("y")),
+        "pressure": np.interp(grid, t, pressure),
+        "pen_down": np.interp(grid, t, pen),
+    }
+
+
+def features(trajectory: Trajectory, config: FeatureConfig) -> np.ndarray:
+    """(config.length, config.width) float32: the channels of `config`, in its order."""
+    r = resample(trajectory, config.length)
+    x, y = r["x"] - r["x"].mean(), r["y"] - r["y"].mean()
+    spread = np.sqrt((x**2 + y**2).mean()) + EPS
+    x, y = x / spread, y / spread
+    dx, dy = _step(x) * VELOCITY_SCALE, _step(y) * VELOCITY_SCALE
+    speed = np.hypot(dx, dy)
+    pressure = r["pressure"] / (np.abs(r["pressure"]).max() + EPS)
+    values = {
+        "x": x,
+        "y": y,
+        "dx": dx,
+        "dy": dy,
+        "speed": speed,
+        "ddx": _step(dx),
+        "ddy": _step(dy),
+        "cos": dx / (speed + EPS),
+        "sin": dy / (speed + EPS),
+        "pressure": pressure,
+        "dpressure": _step(pressure) * VELOCITY_SCALE / 4,
+        "pen_down": r["pen_down"],
+    }
+    return np.stack([values[c] for c in config.channels], axis=1).astype(np.float32)
+
+
+def feature_batch(trajectories: list[Trajectory], config: FeatureConfig) -> np.ndarray:
+    """(n, config.length, config.width) float32 for a list of trajectories."""
+    out = np.empty((len(trajectories), config.length, config.width), dtype=np.float32)
+    for i, trajectory in enumerate(trajectories):
+        out[i] = features(trajectory, config)
+    return out
+
+
+def _step(v: np.ndarray) -> np.ndarray:
+    """The change from the previous step (0 at the first), so every channel keeps the same length."""
+    return np.diff(v, prepend=v[:1])

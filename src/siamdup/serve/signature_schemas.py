@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from siamdup.signatures.references import MAX_REFERENCES
@@ -39,7 +40,7 @@ class SignatureIn(_Strict):
     """One signature: `points` rows hold one number per column, in the order `columns` names them."""
 
     columns: list[Column] = Field(
-        default=list(REQUIRED),
+        default=["x", "y", "t", "pen_down"],
         min_length=len(REQUIRED),
         max_length=len(REQUIRED) + len(OPTIONAL),
         description="x, y, t, pen_down, then any of azimuth, altitude, pressure.",
@@ -60,8 +61,7 @@ class SignatureIn(_Strict):
         return self
 
     def trajectory(self, source: str) -> Trajectory:
-        import numpy as np
-
+        """The signature as a `Trajectory` named `source` (in error messages and the store)."""
         points = np.array(self.points, dtype=np.float64)
         points[:, 3] = points[:, 3] != 0  # any non-zero pen state is pen-down, as in the file readers
         return Trajectory(points, tuple(self.columns), source)
@@ -69,7 +69,7 @@ class SignatureIn(_Strict):
     @classmethod
     def of(cls, trajectory: Trajectory) -> SignatureIn:
         """The request form of a trajectory (e.g. one read from a file)."""
-        return cls(columns=list(trajectory.columns), points=trajectory.points.tolist())
+        return cls.model_validate({"columns": list(trajectory.columns), "points": trajectory.points.tolist()})
 
 
 class EnrolRequest(_Strict):

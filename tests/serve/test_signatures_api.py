@@ -170,3 +170,14 @@ def test_the_page_and_no_routes_without_a_store(client: TestClient, shipped_mode
     plain = TestClient(create_app(shipped_model), raise_server_exceptions=False)
     assert plain.get("/signatures/info").status_code == 404
     assert "/signatures/enrol" not in plain.get("/openapi.json").json()["paths"]
+
+
+def test_serve_refuses_a_folder_that_is_not_a_store(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from siamdup.cli import app
+
+    (tmp_path / "notes.txt").write_text("mine")
+    result = CliRunner().invoke(app, ["serve", "--signatures", str(tmp_path)])
+    assert result.exit_code == 2 and "holds other files but no signature store" in result.stderr
+    assert (tmp_path / "notes.txt").read_text() == "mine" and not (tmp_path / "manifest.json").exists()

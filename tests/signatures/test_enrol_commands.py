@@ -61,7 +61,7 @@ def test_bad_files_are_skipped_and_counted(model_dir: Path, files: list[Path], t
         "signatures", "enrol", "-s", store, "-w", "u1", "-m", model_dir, files[0], bad, tmp_path / "no.TXT"
     )
     assert enrolled.exit_code == 0, enrolled.output
-    assert "skipped" in enrolled.stderr and "bad.json: point 0 needs x, y and t" in enrolled.stderr
+    assert "skipped " in enrolled.stderr and "bad.json: point 0 needs x, y and t" in enrolled.stderr
     assert "no.TXT: cannot read" in enrolled.stderr
     assert "enrolled 1 signature(s) for u1: 1 reference(s) now (2 bad file(s) skipped)" in enrolled.stdout
 

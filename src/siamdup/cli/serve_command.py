@@ -95,5 +95,9 @@ def serve_command(
     err.print(
         f"serving on http://{host}:{port}/  (API docs: /docs; adding questions {'on' if token else 'off'})"
     )
+    if verifier is not None:
+        err.print(
+            f"signature pad: http://{host}:{port}/signatures  ({len(verifier.writers()):,} writers enrolled)"
+        )
     app_ = create_app(siamese, store, token, settings, signatures=verifier)
     uvicorn.run(app_, host=host, port=port, log_level="warning")

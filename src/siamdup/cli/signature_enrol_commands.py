@@ -84,8 +84,8 @@ def enrol_command(
     writer = _writer(writer)
     verifier = open_verifier(store, model)
     batch = read_signatures(files)
-    for path, reason in batch.skipped[:SHOWN_SKIPS]:
-        err.print(f"skipped {escape(path)}: {escape(reason.removeprefix(path + ': '))}")
+    for _, reason in batch.skipped[:SHOWN_SKIPS]:  # each reason names its file
+        err.print(f"skipped {escape(reason)}")
     if len(batch.skipped) > SHOWN_SKIPS:
         err.print(f"... and {len(batch.skipped) - SHOWN_SKIPS} more bad file(s)")
     if not batch.trajectories:

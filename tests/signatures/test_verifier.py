@@ -1,6 +1,7 @@
 """The Python API: enrol without retraining, verify against the stored references, reopen, change model."""
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -149,3 +150,14 @@ def test_the_shipped_model_tells_genuine_from_skilled_forgeries(tmp_path: Path) 
             right += verifier.verify(f"u{writer}", mine[session]).genuine == (session <= 20)
             total += 1
     assert right / total >= 0.8
+
+
+def test_a_recorded_model_that_is_gone_is_named(model: SignatureModel, tmp_path: Path) -> None:
+    saved = SignatureModel.load(model.save(tmp_path / "model"))
+    SignatureVerifier.open(tmp_path / "store", saved).enrol("alice", [signature(1, 0)])
+    shutil.rmtree(tmp_path / "model")
+    with pytest.raises(
+        SignatureModelLoadError, match=r"was enrolled with the model at .*model, which cannot be"
+    ):
+        SignatureVerifier.open(tmp_path / "store")
+    assert SignatureVerifier.open(tmp_path / "store", model).writers() == ["alice"]

@@ -147,7 +147,16 @@ class SignatureVerifier:
                 f"{directory} holds other files but no signature store; give a new or empty folder"
             )
         if not isinstance(model, SignatureModel):
-            model = load_signature_model(model)
+            recorded = references is not None and model is not None and model == references.model.path
+            try:
+                model = load_signature_model(model)
+            except SignatureModelLoadError as e:
+                if not recorded:
+                    raise
+                raise SignatureModelLoadError(
+                    f"{directory} was enrolled with the model at {model}, which cannot be loaded ({e}); "
+                    "pass a model explicitly (its vectors are derived again from the stored signatures)"
+                ) from None
         if references is None:
             references = ReferenceStore(model_identity(model))
             references.path = directory

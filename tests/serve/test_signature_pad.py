@@ -1,5 +1,5 @@
 """The drawing pad in a real headless Chromium, against `siamdup serve --signatures` on 127.0.0.1:
-strokes drawn with the mouse and with a pen (with pressure) are enrolled and verified."""
+strokes drawn with the mouse, a pen and a finger (with their pressure) are enrolled and verified."""
 
 import math
 import os
@@ -104,6 +104,21 @@ def draw_with_pen(page, box: dict, force: float) -> None:
     cdp.detach()
 
 
+def draw_with_finger(page, box: dict) -> None:
+    """A touch stroke going down and to the right, sent through the DevTools protocol."""
+    cdp = page.context.new_cdp_session(page)
+    x0, y0 = box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.2
+    touches = [
+        {"x": x0 + box["width"] * 0.01 * i, "y": y0 + box["height"] * 0.03 * i, "force": 0.3}
+        for i in range(21)
+    ]
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [touches[0]]})
+    for touch in touches[1:]:
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [touch]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
 def test_enrol_and_verify_on_the_drawing_pad(service: tuple[str, Path, Path]) -> None:
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     if not Path(CHROMIUM).is_file():
@@ -114,7 +129,7 @@ def test_enrol_and_verify_on_the_drawing_pad(service: tuple[str, Path, Path]) ->
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page()
+            page = browser.new_page(has_touch=True)
             page.goto(url + "/")
             expect(page.locator("#signatures-link")).to_be_visible()  # the main page links the pad
             page.goto(url + "/signatures")
@@ -132,21 +147,22 @@ def test_enrol_and_verify_on_the_drawing_pad(service: tuple[str, Path, Path]) ->
 
             draw_with_mouse(page, box, wobble=0.5)
             draw_with_pen(page, box, force=0.8)
+            draw_with_finger(page, box)
             with page.expect_request("**/signatures/verify") as sent:
                 page.locator("#verify").click()
             expect(page.locator("#status .badge")).to_be_visible()
             posted = SignatureIn(**sent.value.post_data_json["signature"])
             assert posted.columns == ["x", "y", "t", "pen_down", "pressure"]
-            landed = [
-                i for i, row in enumerate(posted.points) if row[3] == 0
-            ]  # a stroke starts where the pen lands
-            assert landed[0] == 0 and len(landed) == 2
-            mouse, pen = posted.points[: landed[1]], posted.points[landed[1] :]
-            assert len(mouse) > 40 and len(pen) > 20  # every sample, coalesced ones too
-            assert {row[4] for row in mouse} == {0.5} and all(
-                row[4] == pytest.approx(0.8, abs=0.01) for row in pen
+            landed = [i for i, row in enumerate(posted.points) if row[3] == 0]  # where each stroke began
+            assert landed[0] == 0 and len(landed) == 3
+            mouse, pen, finger = (
+                posted.points[a:b] for a, b in zip(landed, [*landed[1:], None], strict=True)
             )
-            assert pen[-1][1] > pen[0][1]  # drawn upward on screen: y grows upward, as on a tablet
+            assert len(mouse) > 40 and len(pen) > 20 and len(finger) > 20  # every sample, coalesced ones too
+            assert {row[4] for row in mouse} == {0.5}  # a mouse has no pressure: the browser reports 0.5
+            assert all(row[4] == pytest.approx(0.8, abs=0.01) for row in pen)
+            assert all(row[4] == pytest.approx(0.3, abs=0.01) for row in finger)
+            assert pen[-1][1] > pen[0][1] and finger[-1][1] < finger[0][1]  # y grows upward, as on a tablet
             times = [row[2] for row in posted.points]
             assert times == sorted(times) and times[0] == 0
 

@@ -97,3 +97,34 @@ def test_clear_errors(model_dir: Path, files: list[Path], tmp_path: Path) -> Non
     (other / "notes.txt").write_text("mine")
     refused = run("signatures", "enrol", "-s", other, "-w", "u1", "-m", model_dir, files[0])
     assert refused.exit_code == 2 and "holds other files but no signature store" in refused.stderr
+
+
+def test_a_store_another_process_writes_is_refused(
+    model_dir: Path, files: list[Path], tmp_path: Path
+) -> None:
+    """A store held by another writer (e.g. a running service) is refused, naming the holder."""
+    import subprocess
+    import sys
+
+    store = tmp_path / "signatures"
+    run("signatures", "enrol", "-s", store, "-w", "u1", "-m", model_dir, files[0])
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import sys; from siamdup.storage import writer_lock\nwith writer_lock({str(store)!r}):\n print('held', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        refused = run("signatures", "enrol", "-s", store, "-w", "u1", files[1])
+        assert refused.exit_code == 2 and f"is being written by pid {holder.pid}" in refused.stderr
+        assert (
+            run("signatures", "verify", "-s", store, "-w", "u1", files[1]).exit_code == 0
+        )  # reading is fine
+    finally:
+        holder.communicate("", timeout=30)
+    assert json.loads(run("signatures", "writers", "-s", store).stdout)["by_writer"] == {"u1": 1}

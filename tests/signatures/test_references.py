@@ -119,3 +119,12 @@ def test_a_wrong_manifest_field_is_named_on_load(tmp_path: Path) -> None:
 def test_a_folder_without_a_manifest_is_not_a_store(tmp_path: Path) -> None:
     with pytest.raises(StoreLoadError, match="not a signature store"):
         ReferenceStore.load(tmp_path)
+
+
+def test_stored_columns_are_the_trajectory_columns() -> None:
+    from typing import get_args
+
+    from siamdup.signatures.stored import Column
+    from siamdup.trajectory.points import COLUMNS
+
+    assert get_args(Column) == COLUMNS

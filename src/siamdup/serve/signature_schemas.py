@@ -7,20 +7,19 @@ pen landed or lifted), then any of azimuth, altitude, pressure.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from siamdup.signatures.references import MAX_REFERENCES
-from siamdup.signatures.stored import MAX_WRITER_CHARS, WRITER_PATTERN
+from siamdup.signatures.stored import MAX_WRITER_CHARS, WRITER_PATTERN, Column
 from siamdup.trajectory.points import MIN_POINTS, OPTIONAL, REQUIRED, Trajectory
 
 MAX_POINTS = 5000  # a slow signature on a 120 Hz pad; SVC2004's longest has 713
 MAX_SIGNATURES = 20  # enrolled in one request
 
 Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
-Column = Literal["x", "y", "t", "pen_down", "azimuth", "altitude", "pressure"]
 WriterId = Annotated[
     str,
     Field(

@@ -28,7 +28,7 @@ WRITER_RULE = (
 
 NonNegative = Annotated[StrictInt, Field(ge=0)]
 Positive = Annotated[StrictInt, Field(ge=1)]
-Column = Literal["x", "y", "t", "pen_down", "azimuth", "altitude", "pressure"]
+Column = Literal["x", "y", "t", "pen_down", "azimuth", "altitude", "pressure"]  # as `Trajectory` names them
 
 
 class InvalidWriterError(ValueError):

@@ -49,11 +49,12 @@ def test_load_refuses_bad_directories(tmp_path):
     config.write_text(json.dumps(data))
     with pytest.raises(SignatureModelLoadError, match="aggregation"):
         SignatureModel.load(tmp_path / "m")
-    data["aggregation"], data["encoder"]["in_features"] = "max", 3
+    width = data["encoder"]["in_features"]
+    data["aggregation"], data["encoder"]["in_features"] = "max", width + 1
     config.write_text(json.dumps(data))
     with pytest.raises(SignatureModelLoadError, match="in_features"):
         SignatureModel.load(tmp_path / "m")
-    data["encoder"]["in_features"] = 9
+    data["encoder"]["in_features"] = width
     config.write_text(json.dumps(data))
     weights = tmp_path / "m" / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:-10])

@@ -33,7 +33,7 @@ def test_svc2004_quirks(tmp_path):
 def test_task1_columns_only():
     t = parse_trajectory("2\n1 2 0 1\n3 4 10 0\n", ".TXT", "task1.txt")
     assert t.columns == ("x", "y", "t", "pen_down") and not t.has("pressure")
-    assert features(t, FeatureConfig(length=8)).shape == (8, 9)
+    assert features(t, FeatureConfig(length=8)).shape == (8, FeatureConfig().width)
 
 
 @pytest.mark.parametrize(

@@ -76,7 +76,7 @@ def train_command(
     max_minutes: Annotated[
         float | None, typer.Option(min=0.1, help="Stop after the epoch that passes this many minutes.")
     ] = None,
-    steps_per_epoch: Annotated[int, typer.Option(min=1, help="Batches per epoch.")] = 40,
+    steps_per_epoch: Annotated[int, typer.Option(min=1, help="Batches per epoch.")] = 30,
     d_model: Annotated[
         int, typer.Option(min=2, help="Width of the encoder's steps, LSTM state and vectors (even).")
     ] = 64,

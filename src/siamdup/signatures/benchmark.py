@@ -16,9 +16,11 @@ from siamdup.signatures.model import SignatureModel
 from siamdup.trajectory.features import FeatureConfig, feature_batch
 from siamdup.trajectory.svc2004 import SignatureRecord
 
-# DTW reads the same normalised trajectory the encoder does; its similarity is -log(distance), so the
-# "reference-spread" normalisation divides by the references' own mean distance, as DTW verifiers do.
-DTW_AGGREGATION = "max"
+# DTW reads the same resampled, normalised trajectories as the encoder, in the channels that served it
+# best on dev writers. Its similarity is -log(distance), so the "reference-spread" normalisation divides
+# by the references' own mean distance, as DTW verifiers do.
+DTW_CHANNELS = ("vx", "vy", "pressure")
+DTW_AGGREGATION = "mean"
 DTW_NORMALISATION = "reference-spread"
 
 
@@ -34,6 +36,10 @@ def dtw_similarity(records: list[SignatureRecord], features: FeatureConfig):
     return similarity
 
 
+def dtw_features(features: FeatureConfig) -> FeatureConfig:
+    return FeatureConfig(features.length, DTW_CHANNELS)
+
+
 def compare(
     model: SignatureModel, records: list[SignatureRecord], writers: list[int], seed: int = 0, dtw: bool = True
 ) -> dict[str, ProtocolScores]:
@@ -47,6 +53,22 @@ def compare(
     }
     if dtw:
         results["dtw"] = protocol_scores(
-            trials, dtw_similarity(records, model.features), DTW_AGGREGATION, DTW_NORMALISATION
+            trials, dtw_similarity(records, dtw_features(model.features)), DTW_AGGREGATION, DTW_NORMALISATION
         )
+        results["fused"] = fuse(results["model"], results["dtw"])
     return results
+
+
+def fuse(a: ProtocolScores, b: ProtocolScores, weight: float = 0.5) -> ProtocolScores:
+    """The weighted mean of two verifiers' scores of the same trials, each first standardised over all
+    its scores (no labels used), so that neither dominates by its units."""
+
+    def standardised(scores: ProtocolScores) -> list[np.ndarray]:
+        pooled = np.concatenate([scores.genuine, scores.skilled, scores.random])
+        return [
+            (s - pooled.mean()) / (pooled.std() + 1e-12)
+            for s in (scores.genuine, scores.skilled, scores.random)
+        ]
+
+    parts = [weight * x + (1 - weight) * y for x, y in zip(standardised(a), standardised(b), strict=True)]
+    return ProtocolScores(*parts)

@@ -7,13 +7,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
+from siamdup.signatures.scoring import NORMALISATIONS
 from siamdup.storage import CorruptFileError, check_format, validated
 from siamdup.trajectory.features import CHANNELS
 
 FORMAT = "siamdup-signature-model"
 FORMAT_VERSION = 1
 AGGREGATIONS = ("max", "mean")
-NORMALISATIONS = ("none", "reference-spread")
+__all__ = ["AGGREGATIONS", "NORMALISATIONS", "SignatureConfig", "check_signature_config"]
 
 Positive = Annotated[StrictInt, Field(ge=1)]
 Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
@@ -46,7 +47,7 @@ class SignatureConfig(BaseModel):
     encoder: EncoderSettings
     features: FeatureSettings
     aggregation: Literal["max", "mean"] = "max"
-    normalisation: Literal["none", "reference-spread"] = "none"
+    normalisation: Literal["none", "reference-spread", "reference-z"] = "none"
     threshold: Finite
     siamdup_version: StrictStr | None = None
 

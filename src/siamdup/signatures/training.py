@@ -10,6 +10,7 @@ similarity matrix is then a non-match: other writers' genuine ones and every for
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -37,12 +38,12 @@ LOSSES = ("softmax", "triplet")
 @dataclass
 class SignatureTrainSettings:
     epochs: int = 40
-    steps_per_epoch: int = 40
+    steps_per_epoch: int = 30
     writers_per_batch: int = 20  # capped at the number of training writers
-    forgeries_per_writer: int = 4
-    learning_rate: float = 2e-3
+    forgeries_per_writer: int = 8
+    learning_rate: float = 1e-3
     loss: str = "softmax"
-    scale: float = 20.0  # softmax temperature
+    scale: float = 30.0  # softmax temperature
     margin: float = 0.25  # triplet margin
     d_model: int = 64
     num_layers: int = 1
@@ -51,11 +52,16 @@ class SignatureTrainSettings:
     length: int = 128
     channels: tuple[str, ...] = field(default_factory=lambda: DEFAULT_CHANNELS)
     augment: bool = True
+    schedule: str = (
+        "cosine"  # learning rate over the run: "cosine" down to 0 at the last epoch, or "constant"
+    )
     seed: int = 0
     max_minutes: float | None = None
 
     def __post_init__(self) -> None:
         self.channels = tuple(self.channels)
+        if self.schedule not in ("cosine", "constant"):
+            raise ValueError(f"unknown schedule {self.schedule!r}: use cosine or constant")
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}: use {' or '.join(LOSSES)}")
 
@@ -147,6 +153,15 @@ def writer_batches(
     return batches
 
 
+def learning_rate(settings: SignatureTrainSettings, epoch: int, step: int) -> float:
+    """The rate of `step` of `epoch` (from 1): constant, or a cosine from the set rate down to 0 over
+    all the epochs, so the last epochs settle instead of jumping between writers' batches."""
+    if settings.schedule == "constant":
+        return settings.learning_rate
+    done = ((epoch - 1) * settings.steps_per_epoch + step) / (settings.epochs * settings.steps_per_epoch)
+    return settings.learning_rate * 0.5 * (1 + math.cos(math.pi * min(done, 1.0)))
+
+
 def _group(records: list[SignatureRecord], writers: list[int]) -> dict:
     by_writer: dict[int, tuple[list, list]] = {w: ([], []) for w in writers}
     for r in records:
@@ -172,7 +187,9 @@ def _train_epoch(model, optimizer, by_writer, settings, epoch: int, console: Con
     columns = (TextColumn(f"epoch {epoch:<4}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, disable=console is None, transient=True) as progress:
         task = progress.add_task("train", total=len(batches))
-        for anchors, positives, negatives in batches:
+        for step, (anchors, positives, negatives) in enumerate(batches):
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(settings, epoch, step)
             trajectories = [r.trajectory for r in anchors + positives + negatives]
             if settings.augment:
                 trajectories = [augment(t, rng) for t in trajectories]

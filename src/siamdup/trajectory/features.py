@@ -14,8 +14,24 @@ import numpy as np
 
 from siamdup.trajectory.points import Trajectory
 
-CHANNELS = ("x", "y", "dx", "dy", "speed", "ddx", "ddy", "cos", "sin", "pressure", "dpressure", "pen_down")
-DEFAULT_CHANNELS = ("x", "y", "dx", "dy", "speed", "ddx", "ddy", "pressure", "pen_down")
+CHANNELS = (
+    "x",
+    "y",
+    "dx",
+    "dy",
+    "speed",
+    "ddx",
+    "ddy",
+    "cos",
+    "sin",
+    "pressure",
+    "dpressure",
+    "pen_down",
+    "vx",
+    "vy",
+    "duration",
+)
+DEFAULT_CHANNELS = ("vx", "vy", "pressure", "pen_down", "duration")
 VELOCITY_SCALE = 30.0  # Δ per step of a unit-spread signature is ~1/length; this brings it near 1
 EPS = 1e-6
 
@@ -52,7 +68,8 @@ def monotonic_time(t: np.ndarray) -> np.ndarray:
 
 
 def resample(trajectory: Trajectory, length: int) -> dict[str, np.ndarray]:
-    """x, y, pressure, pen_down at `length` instants spread evenly over the writing time."""
+    """x, y, pressure, pen_down at `length` instants spread evenly over the writing time, and that
+    time (ms)."""
     t = monotonic_time(trajectory.column("t"))
     # Equal time stamps (a clock that stepped back) would make np.interp ambiguous: nudge them apart.
     t = t + np.arange(len(t)) * EPS
@@ -64,6 +81,7 @@ def resample(trajectory: Trajectory, length: int) -> dict[str, np.ndarray]:
         "y": np.interp(grid, t, trajectory.column("y")),
         "pressure": np.interp(grid, t, pressure),
         "pen_down": np.interp(grid, t, pen),
+        "duration": np.full(length, t[-1]),
     }
 
 
@@ -89,6 +107,11 @@ def features(trajectory: Trajectory, config: FeatureConfig) -> np.ndarray:
         "pressure": pressure,
         "dpressure": _step(pressure) * VELOCITY_SCALE / 4,
         "pen_down": r["pen_down"],
+        # Velocity in real time (spreads per 100 ms) and the writing time: forgers write slower, which
+        # the per-step deltas of a fixed number of steps cannot show.
+        "vx": dx / VELOCITY_SCALE / (r["duration"] / (config.length - 1) + EPS) * 100,
+        "vy": dy / VELOCITY_SCALE / (r["duration"] / (config.length - 1) + EPS) * 100,
+        "duration": np.log(r["duration"] / 1000 + EPS),
     }
     return np.stack([values[c] for c in config.channels], axis=1).astype(np.float32)
 

@@ -20,6 +20,7 @@ MAX_POINTS = 5000  # a slow signature on a 120 Hz pad; SVC2004's longest has 713
 MAX_SIGNATURES = 20  # enrolled in one request
 
 Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Row = Annotated[list[Finite], Field(min_length=len(REQUIRED), max_length=len(REQUIRED) + len(OPTIONAL))]
 WriterId = Annotated[
     str,
     Field(
@@ -44,7 +45,9 @@ class SignatureIn(_Strict):
         max_length=len(REQUIRED) + len(OPTIONAL),
         description="x, y, t, pen_down, then any of azimuth, altitude, pressure.",
     )
-    points: list[list[Finite]] = Field(min_length=MIN_POINTS, max_length=MAX_POINTS)
+    points: list[Row] = Field(
+        min_length=MIN_POINTS, max_length=MAX_POINTS, description="One row a point, one number a column."
+    )
 
     @model_validator(mode="after")
     def _layout(self) -> SignatureIn:

@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -32,14 +33,12 @@ from siamdup.serve.signature_schemas import (
 )
 from siamdup.signatures.stored import MAX_WRITER_CHARS, WRITER_PATTERN
 from siamdup.signatures.verifier import SignatureVerifier, UnknownWriterError
-from siamdup.trajectory.points import TrajectoryFormatError
 
 REASONS = {
     401: "Missing or wrong bearer token, or enrolling is off (no token configured).",
     404: "No signatures are enrolled for this writer.",
     409: "The writer would pass the per-writer limit of references; nothing was enrolled.",
     413: "The request body is over the size limit; it was not read.",
-    422: "The request is not valid: the reason names the field (or the signature) at fault.",
     503: "The store could not be saved (e.g. the disk is full); nothing was enrolled.",
 }
 
@@ -54,8 +53,9 @@ def _documented(*codes: int) -> dict[int | str, dict]:
     return {code: {"model": ErrorReply, "description": REASONS[code]} for code in codes}
 
 
-def _bad_signature(error: TrajectoryFormatError | ValueError) -> HTTPException:
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(error))
+def _bad_signature(error: ValueError, *where: str | int) -> RequestValidationError:
+    """A signature the schema let through but a `Trajectory` refuses: a 422 shaped like every other."""
+    return RequestValidationError([{"loc": ("body", *where), "msg": str(error), "type": "value_error"}])
 
 
 def signature_routes(verifier: SignatureVerifier, token: str | None) -> APIRouter:
@@ -87,14 +87,16 @@ def signature_routes(verifier: SignatureVerifier, token: str | None) -> APIRoute
         "/enrol",
         dependencies=[Depends(need_token)],
         status_code=status.HTTP_201_CREATED,
-        responses=_documented(401, 409, 413, 422, 503),
+        responses=_documented(401, 409, 413, 503),
     )
     def enrol(request: EnrolRequest) -> EnrolResponse:
         """Store reference signatures for a writer, new or known (saved before the answer; no retraining)."""
-        try:
-            signatures = [s.trajectory(f"signature {i}") for i, s in enumerate(request.signatures)]
-        except (TrajectoryFormatError, ValueError) as e:
-            raise _bad_signature(e) from None
+        signatures = []
+        for i, signature in enumerate(request.signatures):
+            try:
+                signatures.append(signature.trajectory(f"signature {i}"))
+            except ValueError as e:  # TrajectoryFormatError included
+                raise _bad_signature(e, "signatures", i) from None
         try:
             count = verifier.enrol(request.writer, signatures)
         except ValueError as e:
@@ -106,13 +108,13 @@ def signature_routes(verifier: SignatureVerifier, token: str | None) -> APIRoute
             ) from None
         return EnrolResponse(writer=request.writer, added=len(signatures), references=count)
 
-    @router.post("/verify", responses=_documented(404, 413, 422))
+    @router.post("/verify", responses=_documented(404, 413))
     def verify(request: VerifyRequest) -> VerifyResponse:
         """Score a signature against the writer's references; genuine when the score is above τ."""
         try:
             signature = request.signature.trajectory("signature")
-        except (TrajectoryFormatError, ValueError) as e:
-            raise _bad_signature(e) from None
+        except ValueError as e:  # TrajectoryFormatError included
+            raise _bad_signature(e, "signature") from None
         try:
             result = verifier.verify(request.writer, signature)
         except UnknownWriterError as e:
@@ -125,7 +127,7 @@ def signature_routes(verifier: SignatureVerifier, token: str | None) -> APIRoute
             references=result.reference_scores,
         )
 
-    @router.get("/writers/{writer}", responses=_documented(404, 422))
+    @router.get("/writers/{writer}", responses=_documented(404))
     def references(writer: WriterInPath) -> WriterReferences:
         """A writer's reference signatures as [x, y, pen_down] rows, in enrolment order."""
         try:

@@ -15,6 +15,7 @@ against 5 enrolled references (features + encoder + score; the references' vecto
 
 from __future__ import annotations
 
+import json
 import statistics
 import tempfile
 import time
@@ -77,9 +78,17 @@ def main() -> None:
         splits = [(_span(args.train_writers), _span(args.dev_writers))]
     pooled: dict[str, dict[str, list]] = {}
     for train_writers, dev_writers in splits:
+        if args.model is not None:
+            model = SignatureModel.load(args.model)
+            train_writers = model.metadata.get("train_writers", train_writers)
+            dev_writers = model.metadata.get("dev_writers", dev_writers)
         print(f"split: train writers {_show(train_writers)}, dev writers {_show(dev_writers)}")
         if args.model is not None:
-            model, seconds = SignatureModel.load(args.model), float("nan")
+            metrics = json.loads((args.model / "metrics.json").read_text())
+            print(
+                f"  training (from its metrics.json): {metrics['train_seconds'] / 60:.1f} min, "
+                f"{metrics['epochs_run']} epochs, best epoch {metrics['best']['epoch']}"
+            )
         else:
             model, seconds = run_fold(records, train_writers, dev_writers, args)
             print(f"  training: {seconds / 60:.1f} min ({args.threads} threads)")

@@ -22,14 +22,20 @@ def det_plot(results: dict[str, ProtocolScores], path: str | Path) -> None:
     from sklearn.metrics import det_curve
 
     fig, ax = plt.subplots(figsize=(6, 5))
-    for name, scores in results.items():
+    for colour, (name, scores) in enumerate(results.items()):
         figures = scores.figures()
         for kind, impostor, style in (("skilled", scores.skilled, "-"), ("random", scores.random, "--")):
             labels = np.concatenate([np.ones(len(scores.genuine)), np.zeros(len(impostor))])
             fpr, fnr, _ = det_curve(labels, np.concatenate([scores.genuine, impostor]))
             clip = lambda v: PROBIT(np.clip(v, 1e-4, 1 - 1e-4))  # noqa: E731
             eer = figures[f"{kind}_eer"]
-            ax.plot(clip(fpr), clip(fnr), style, label=f"{name}, {kind} forgeries (EER {eer:.1%})")
+            ax.plot(
+                clip(fpr),
+                clip(fnr),
+                style,
+                color=f"C{colour}",
+                label=f"{name}, {kind} forgeries (EER {eer:.1%})",
+            )
     ticks = PROBIT(TICKS)
     ax.set_xticks(ticks, [f"{t:.1%}" for t in TICKS])
     ax.set_yticks(ticks, [f"{t:.1%}" for t in TICKS])

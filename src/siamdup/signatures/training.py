@@ -52,9 +52,7 @@ class SignatureTrainSettings:
     length: int = 128
     channels: tuple[str, ...] = field(default_factory=lambda: DEFAULT_CHANNELS)
     augment: bool = True
-    schedule: str = (
-        "cosine"  # learning rate over the run: "cosine" down to 0 at the last epoch, or "constant"
-    )
+    schedule: str = "constant"  # or "cosine": from the set rate down to 0 at the last epoch
     seed: int = 0
     max_minutes: float | None = None
 

@@ -112,7 +112,10 @@ def reason(reply) -> str:
             {"signatures": [{"points": [[1, 2, 3, 1]] * 2, "columns": ["y", "x", "t", "pen_down"]}]},
             "columns must start",
         ),
-        ({"signatures": [{"points": [[1, 2, 3, 1], [1, 2, 3, 1, 5]]}]}, "point 1 has 5 numbers for 4 columns"),
+        (
+            {"signatures": [{"points": [[1, 2, 3, 1], [1, 2, 3, 1, 5]]}]},
+            "point 1 has 5 numbers for 4 columns",
+        ),
         ({"signatures": [{"points": [[1, 2, 3, 1]]}]}, "List should have at least 2 items"),
         ({"signatures": [{"points": [[1, 2, 3, 1]] * (MAX_POINTS + 1)}]}, f"at most {MAX_POINTS} items"),
         (

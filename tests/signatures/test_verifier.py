@@ -123,11 +123,22 @@ def test_a_folder_holding_other_files_is_refused(model: SignatureModel, tmp_path
         SignatureVerifier.open(tmp_path, model)
 
 
-def test_no_model_anywhere_is_a_clear_error(tmp_path: Path) -> None:
-    if default_signature_model_path().is_dir():
-        pytest.skip("a signature model ships with siamdup")
+def test_no_model_anywhere_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import siamdup.signatures.verifier as verifier_module
+
+    monkeypatch.setattr(verifier_module, "default_signature_model_path", lambda: tmp_path / "none")
     with pytest.raises(SignatureModelLoadError, match="no signature model ships with this siamdup"):
         SignatureVerifier.open(tmp_path / "store")
+
+
+def test_a_new_store_takes_the_shipped_model(tmp_path: Path) -> None:
+    if not default_signature_model_path().is_dir():
+        pytest.skip("no signature model ships with siamdup")
+    verifier = SignatureVerifier.open(tmp_path / "store")
+    assert verifier.model.path == default_signature_model_path()
+    verifier.enrol("alice", [signature(1, 0), signature(1, 1)])
+    assert verifier.store.model.path is None  # recorded as "the shipped one", wherever siamdup is installed
+    assert SignatureVerifier.open(tmp_path / "store").identity == verifier.identity
 
 
 def test_a_trained_model_tells_genuine_from_skilled_forgeries(tmp_path: Path) -> None:

@@ -75,3 +75,16 @@ def test_protocol_scores_aggregate_each_draw():
     first = trials[0]
     expected = matrices[first.writer][first.draws[0]][:, 10:20].max(axis=0)
     np.testing.assert_allclose(scores.genuine[:10], expected)
+
+
+def test_fusion_standardises_each_verifier():
+    from siamdup.signatures.benchmark import fuse
+    from siamdup.signatures.evaluation import ProtocolScores
+
+    rng = np.random.default_rng(1)
+    a = ProtocolScores(rng.normal(1, 1, 50), rng.normal(0, 1, 80), rng.normal(-1, 1, 80))
+    scaled = ProtocolScores(a.genuine * 1000 + 5, a.skilled * 1000 + 5, a.random * 1000 + 5)
+    fused = fuse(a, scaled)  # the same ranking in other units: fusing changes nothing
+    assert fused.figures()["skilled_eer"] == pytest.approx(a.figures()["skilled_eer"])
+    pooled = np.concatenate([a.genuine, a.skilled, a.random])
+    np.testing.assert_allclose(fused.genuine, (a.genuine - pooled.mean()) / pooled.std(), rtol=1e-9)

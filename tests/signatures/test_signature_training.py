@@ -1,3 +1,4 @@
+import itertools
 from collections import Counter
 
 import numpy as np
@@ -64,3 +65,13 @@ def test_tiny_model_separates_synthetic_writers(tmp_path):
     assert after["skilled_eer"] < before.figures()["skilled_eer"]
     assert metrics["best"]["skilled_eer"] == pytest.approx(after["skilled_eer"], abs=1e-6)
     assert model.metadata["dev_writers"] == dev_writers and model.threshold == metrics["best"]["threshold"]
+
+
+def test_cosine_schedule_runs_from_the_rate_to_zero():
+    from siamdup.signatures.training import learning_rate
+
+    settings = SignatureTrainSettings(epochs=4, steps_per_epoch=10, learning_rate=0.01, schedule="cosine")
+    rates = [learning_rate(settings, e, s) for e in range(1, 5) for s in range(10)]
+    assert rates[0] == 0.01 and rates[20] == pytest.approx(0.005) and rates[-1] < 0.0001
+    assert all(b <= a for a, b in itertools.pairwise(rates))
+    assert learning_rate(SignatureTrainSettings(learning_rate=0.01), 3, 5) == 0.01

@@ -23,6 +23,7 @@ def _help(setting: str) -> str:
 
 @app.command("serve")
 @writes_to("index", "--index", "index", create=True)  # for the server's whole life: one writer per index
+@writes_to("signatures", "--signatures", "signature store", create=True)
 def serve_command(
     model: ModelOption = None,
     index: Annotated[
@@ -41,6 +42,19 @@ def serve_command(
             envvar="SIAMDUP_TOKEN", help="Bearer token that POST /index requires; without it adding is off."
         ),
     ] = None,
+    signatures: Annotated[
+        Path | None,
+        typer.Option(
+            help="Signature store for the /signatures endpoints and drawing pad; created empty if it does "
+            "not exist.",
+        ),
+    ] = None,
+    signature_model: Annotated[
+        Path | None,
+        typer.Option(
+            help="Signature model directory; default: the one the store records, else the shipped one."
+        ),
+    ] = None,
     max_body_bytes: Annotated[int, typer.Option(help=_help("max_body_bytes"))] = _DEFAULTS.max_body_bytes,
     fold_every_adds: Annotated[int, typer.Option(help=_help("fold_every_adds"))] = _DEFAULTS.fold_every_adds,
     fold_every_seconds: Annotated[
@@ -56,6 +70,7 @@ def serve_command(
     """
     import uvicorn
 
+    from siamdup.cli.signature_enrol_commands import open_verifier
     from siamdup.serve import create_app
 
     try:
@@ -73,6 +88,7 @@ def serve_command(
     if index is not None and not (index / "manifest.json").exists():
         # A new index is created there: the folder must be free for it.
         check_output_folder(index, "--index", holds="index", marker="manifest.json")
+    verifier = open_verifier(signatures, signature_model) if signatures is not None else None
     siamese = load_model(model)
     store = None
     if index is not None:
@@ -85,4 +101,9 @@ def serve_command(
     err.print(
         f"serving on http://{host}:{port}/  (API docs: /docs; adding questions {'on' if token else 'off'})"
     )
-    uvicorn.run(create_app(siamese, store, token, settings), host=host, port=port, log_level="warning")
+    if verifier is not None:
+        err.print(
+            f"signature pad: http://{host}:{port}/signatures  ({len(verifier.writers()):,} writers enrolled)"
+        )
+    app_ = create_app(siamese, store, token, settings, signatures=verifier)
+    uvicorn.run(app_, host=host, port=port, log_level="warning")

@@ -49,7 +49,9 @@ from siamdup.serve.schemas import (
     SimilarityResponse,
 )
 from siamdup.serve.settings import ServiceSettings
+from siamdup.serve.signatures import signature_routes
 from siamdup.serve.store import ServedIndex
+from siamdup.signatures.verifier import SignatureVerifier
 
 
 def _documented(*codes: int) -> dict[int | str, dict]:
@@ -67,8 +69,11 @@ def create_app(
     index: DuplicateIndex | None = None,
     token: str | None = None,
     settings: ServiceSettings | None = None,
+    signatures: SignatureVerifier | None = None,
 ) -> FastAPI:
     """The service for `model`; `index` enables /duplicates, and `token` enables POST /index.
+
+    `signatures` enables the /signatures endpoints and page (`token` then enables enrolling too).
 
     `settings`: the body size limit, when added questions are folded into the saved index, and the
     threads and batching of queries.
@@ -207,4 +212,6 @@ def create_app(
             raise HTTPException(status.HTTP_409_CONFLICT, f"{e}; nothing was added") from None
         return IndexResponse(added=len(ids), ids=ids, questions=total)
 
+    if signatures is not None:
+        app.include_router(signature_routes(signatures, token))
     return app

@@ -172,10 +172,10 @@ def ensemble_command(
 
 @app.command("evaluate")
 def evaluate_command(
+    data: Annotated[Path, typer.Option("--data", help="Labelled pairs to evaluate on.")],
     model: Annotated[
         Path | None, typer.Option("--model", "-m", help="Model directory; default: shipped model.")
     ] = None,
-    data: Annotated[Path, typer.Option("--data", help="Labelled pairs to evaluate on.")] = ...,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
     plots: Annotated[
         Path | None, typer.Option(help="Write roc.png and similarity_histogram.png into this folder.")

@@ -12,6 +12,13 @@ from siamdup.verify.scoring import PairScorer
 RUNTIMES = ("auto", "torch", "onnx", "onnx-int8")
 
 
+def installed(package: str) -> bool:
+    try:
+        return importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError, AttributeError):  # a module set to None in sys.modules, as tests do
+        return False
+
+
 def load_verifier(path: str | Path | None, runtime: str = "auto", threads: int | None = None) -> PairScorer:
     """The verifier in directory `path`: on PyTorch ("torch"), on ONNX Runtime from its float or int8 export
     ("onnx", "onnx-int8"), or "auto": the float export where there is one and onnxruntime is installed, else
@@ -22,7 +29,7 @@ def load_verifier(path: str | Path | None, runtime: str = "auto", threads: int |
         raise VerifierLoadError(NO_DEFAULT)
     directory = Path(path)
     if runtime == "auto":
-        exported = (directory / FLOAT_GRAPH).is_file() and importlib.util.find_spec("onnxruntime") is not None
+        exported = (directory / FLOAT_GRAPH).is_file() and installed("onnxruntime")
         runtime = "onnx" if exported else "torch"
     if runtime == "torch":
         return Verifier.load(directory)

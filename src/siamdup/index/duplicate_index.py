@@ -286,13 +286,14 @@ class DuplicateIndex:
             raise ValueError("verify=True needs a verifier: pass verifier=, or set the index's verifier")
         pairs = [(text, m) for text, matches in zip(texts, found, strict=True) for m in matches]
         probabilities = iter(verifier.score([t for t, _ in pairs], [m.text for _, m in pairs]).tolist())
-        results = []
+        results: list[list[Match]] = []
         for matches in found:
             rescored = [
                 VerifiedMatch(m.id, m.text, m.similarity, p > verifier.threshold, p)
                 for m, p in zip(matches, probabilities, strict=False)
             ]
-            results.append(sorted(rescored, key=lambda m: -m.verification))
+            rescored.sort(key=lambda m: -m.verification)
+            results.append(list(rescored))
         return results
 
     def matches(self, scores: np.ndarray, rows: np.ndarray) -> list[Match]:

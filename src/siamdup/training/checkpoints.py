@@ -22,9 +22,11 @@ TRAINER_STATE = "trainer_state.json"
 class Trained(Protocol):
     """What a run saves: a `Siamese` model, or the verifier (`siamdup.verify.Verifier`)."""
 
-    encoder: torch.nn.Module
     threshold: float
     metadata: dict
+
+    @property
+    def encoder(self) -> torch.nn.Module: ...
 
     def save_files(self, folder: Path) -> None: ...
 

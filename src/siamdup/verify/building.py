@@ -4,12 +4,20 @@ network of any BERT shape with MiniLM's tokenizer (small ones for tests)."""
 from __future__ import annotations
 
 from siamdup.pretrained import minilm_dir, minilm_tokenizer
+from siamdup.tokenizer import Tokenizer
 from siamdup.verify.cross_encoder import CrossEncoder, CrossEncoderConfig
 from siamdup.verify.extra import import_transformers
 from siamdup.verify.model import Verifier
 
 # Keys of a Hugging Face config that describe where it came from, not the network.
 PROVENANCE_KEYS = ("_name_or_path", "transformers_version", "architectures", "dtype", "torch_dtype")
+
+
+def special_id(tokenizer: Tokenizer, token: str) -> int:
+    token_id = tokenizer.hf.token_to_id(token)
+    if token_id is None:
+        raise ValueError(f"all-MiniLM-L6-v2's vocabulary has no {token} token")
+    return token_id
 
 
 def new_verifier(
@@ -21,8 +29,7 @@ def new_verifier(
     `hf_config`, a randomly initialised network of that shape."""
     transformers = import_transformers()
     tokenizer = minilm_tokenizer(max_length)
-    vocab = tokenizer.hf
-    special = {name: vocab.token_to_id(f"[{name.upper()}]") for name in ("cls", "sep", "pad")}
+    special = {name: special_id(tokenizer, f"[{name.upper()}]") for name in ("cls", "sep", "pad")}
     weights_from = None
     if hf_config is None:
         folder = minilm_dir()

@@ -9,6 +9,7 @@ again since no longer loads its old graph; export again.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import warnings
 from pathlib import Path
@@ -63,7 +64,11 @@ def export_onnx(verifier: Verifier, directory: str | Path | None = None, int8: b
             )
         if int8:
             quantize = _quantizer(ort)
-            quantize(str(staging / FLOAT_GRAPH), str(staging / INT8_GRAPH), weight_type=_qint8(ort))
+            logging.disable(logging.WARNING)  # its advice to pre-process concerns convolutional networks
+            try:
+                quantize(str(staging / FLOAT_GRAPH), str(staging / INT8_GRAPH), weight_type=_qint8(ort))
+            finally:
+                logging.disable(logging.NOTSET)
         record = {
             "weights_sha256": weights,
             "opset": OPSET,

@@ -7,7 +7,7 @@ Prints the machine (and its load average: figures taken on a shared machine say 
 - training pairs/s of the `verifier` recipe's step (MiniLM, batches of 32 pairs, bf16 where the CPU has it);
 - the trained verifier's metrics.json: dev accuracy, ROC-AUC, ECE, training time and pairs seen;
 - on the first `--dev-pairs` dev pairs: accuracy at the stored threshold, ROC-AUC, ECE and pairs/s of the
-  verifier on PyTorch, ONNX float and ONNX int8 (it exports the graphs into the verifier's directory), with
+  verifier on ONNX float and ONNX int8 (and PyTorch with --pytorch; it exports the graphs into the verifier's directory), with
   the graphs' sizes;
 - the two showcase pairs, scored by the verifier and by the shipped bi-encoder;
 - `index query --verify` for one question, k = 10, over an index of the dev questions: p50 latency with
@@ -91,6 +91,7 @@ def main() -> None:
     parser.add_argument("--dev-pairs", type=int, default=10_000, help="dev pairs scored (the first N)")
     parser.add_argument("--train-steps", type=int, default=10, help="training steps timed (0: skip)")
     parser.add_argument("--repeats", type=int, default=30, help="queries timed")
+    parser.add_argument("--pytorch", action="store_true", help="also score dev on PyTorch")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="CPU threads")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -121,7 +122,14 @@ def main() -> None:
         f"{(args.verifier / 'model.safetensors').stat().st_size / 1e6:.1f} MB, model.onnx "
         f"{graph_size(args.verifier) / 1e6:.1f} MB, model.int8.onnx {graph_size(args.verifier, True) / 1e6:.1f} MB"
     )
-    for name, scorer in (("pytorch", torch_verifier), ("onnx float", onnx_float), ("onnx int8", onnx_int8)):
+    runtimes = [("onnx float", onnx_float), ("onnx int8", onnx_int8)]
+    if args.pytorch:
+        runtimes.insert(0, ("pytorch", torch_verifier))
+    else:
+        print(
+            "(PyTorch gives ONNX float's probabilities to 1e-4: tests/verify/test_onnx.py; --pytorch to time it)"
+        )
+    for name, scorer in runtimes:
         dev_figures(name, scorer, evaluator)
 
     shipped = Siamese.load()

@@ -15,7 +15,7 @@ VerifyOption = Annotated[
     typer.Option(
         "--verify",
         help="Re-score with the verifier, a cross-encoder reading both questions together, and let it decide: "
-        'slower, more accurate (needs --verifier; pip install "siamdup[verify]").',
+        'slower, more accurate (needs --verifier; pip install "siamdup\\[verify]").',
     ),
 ]
 VerifierOption = Annotated[

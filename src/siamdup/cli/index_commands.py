@@ -222,12 +222,15 @@ def dedupe_command(
     id_column: IdColumnOption = None,
     format: FormatOption = "auto",
     kind: KindOption = "auto",
+    verify: VerifyOption = False,
+    verifier: VerifierOption = None,
 ) -> None:
     """Find every group of duplicates in a file of questions.
 
     Each question looks at its k nearest neighbours; those above τ are its duplicates. The question with
     the most duplicates becomes a group's centre and takes them all, then the next, so every member of a
-    group is a duplicate of its centre (the first row of the group).
+    group is a duplicate of its centre (the first row of the group). With --verify the verifier reads each
+    such pair and only those it calls duplicates link.
     Example: siamdup dedupe --input questions.csv --id-column qid --out groups.csv
     """
     if kind not in KINDS:
@@ -235,10 +238,11 @@ def dedupe_command(
     check_threshold(threshold)
     check_output_file(out_file, "--out", [("--input", input_path)])
     siamese = load_model(model)
+    scorer = load_verifier_or_fail(verifier) if verify else None  # confirms each link before groups form
     ids, texts = _read(input_path, text_column, id_column, format)
     start = time.perf_counter()
     with progress_phases() as phase:
-        result = dedupe(siamese, texts, threshold=threshold, k=k, kind=kind, phases=phase)
+        result = dedupe(siamese, texts, threshold=threshold, k=k, kind=kind, phases=phase, verifier=scorer)
     with writing(out_file):
         result.write_csv(out_file, ids, texts)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

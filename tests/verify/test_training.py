@@ -48,3 +48,18 @@ def test_time_budget_and_resume(verifier_files, tmp_path: Path) -> None:
         resumed = train(*verifier_files, out, resume=True, console=QUIET)
     assert len(resumed["history"]) == 1  # the budget was spent: nothing more to train
     assert resumed["config"]["encoder"] == "cross"
+
+
+def test_train_command_recipe_verifier(verifier_files, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from siamdup.cli import app
+
+    out = tmp_path / "v"
+    args = ["train", "--recipe", "verifier", "--train", verifier_files[0], "--dev", verifier_files[1]]
+    args += ["--out", out, "--max-minutes", "0.000001", "--max-length", "16", "--fp32"]
+    with building(layers=1), one_thread():
+        result = CliRunner().invoke(app, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    assert "dev accuracy" in result.stdout
+    assert Verifier.load(out).tokenizer.max_length == 16

@@ -52,6 +52,27 @@ RECIPES: dict[str, TrainConfig] = {
         epochs=3,
         max_minutes=92.0,
     ),
+    # The verifier (a cross-encoder, pip install "siamdup[verify]"): all-MiniLM-L6-v2's transformer reading
+    # both questions together, binary cross-entropy on the labelled pairs in both orders, the two classes
+    # weighed alike (dev is balanced, train is four-fifths duplicates). Questions are cut at 48 tokens (a
+    # Quora question rarely has more) so a pair is at most 99; batches of 32 pairs keep a CPU step short
+    # enough for the time budget to bind between steps. lr 5e-5 with 200 warm-up steps is the usual range for
+    # fine-tuning a small BERT as a classifier. On 2 CPU cores the budget, not the epochs, ends the run.
+    "verifier": TrainConfig(
+        encoder="cross",
+        embeddings="minilm",
+        max_length=48,
+        batch_size=32,
+        lr=5e-5,
+        min_lr_ratio=0.0,
+        warmup_steps=200,
+        weight_decay=0.01,
+        pair_balanced=True,
+        bf16=True,
+        epochs=2,
+        patience=1,
+        max_minutes=110.0,
+    ),
     # The course's set-up: one LSTM layer, duplicates only, the mined triplet loss, d_model 128.
     "reference": TrainConfig(
         loss="mined-triplet",

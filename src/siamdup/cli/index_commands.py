@@ -24,6 +24,7 @@ from siamdup.cli.common import (
 )
 from siamdup.cli.locking import writes_to
 from siamdup.cli.paths import check_output_file, check_output_folder, say_created, writing
+from siamdup.cli.verify_options import VerifierOption, VerifyOption, load_verifier_or_fail
 from siamdup.data.readers import DataError
 from siamdup.data.texts import TEXT_FORMATS, read_texts
 from siamdup.index import DuplicateIndex, IndexUpdateError, dedupe
@@ -164,23 +165,37 @@ def query_command(
     k: Annotated[int, typer.Option("-k", min=1, max=1000, help="How many stored questions to show.")] = 5,
     model: ModelOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines, one per question.")] = False,
+    verify: VerifyOption = False,
+    verifier: VerifierOption = None,
 ) -> None:
     """Find the stored questions most similar to each question, marked duplicate when similarity > τ.
 
+    With --verify the verifier re-scores those k and decides; they are listed by its probability.
     Example: siamdup index query --index index/ "How do I learn Python?"
     """
     if not all(q.strip() for q in questions):
         raise fail("a question is empty")
     index = _open(index_dir, model)
-    for question, matches in zip(questions, index.query_many(questions, k), strict=True):
+    scorer = load_verifier_or_fail(verifier) if verify else None
+    try:
+        found = index.query_many(questions, k, verify=verify, verifier=scorer)
+    except ValueError as e:  # more pairs than the verifier takes in one call
+        raise fail(str(e)) from None
+    decided_by = (
+        f"verifier threshold {scorer.threshold:.3f}" if scorer else f"τ = {index.model.threshold:.3f}"
+    )
+    for question, matches in zip(questions, found, strict=True):
         if as_json:
             print(json.dumps({"question": question, "matches": [m.__dict__ for m in matches]}))
             continue
-        table = Table(title=f"{question}  (τ = {index.model.threshold:.3f})", title_justify="left")
-        for column in ("similarity", "duplicate", "id", "text"):
-            table.add_column(column, justify="right" if column == "similarity" else "left")
+        table = Table(title=f"{question}  ({decided_by})", title_justify="left")
+        columns = ("similarity", "verification", "duplicate", "id", "text") if verify else None
+        for column in columns or ("similarity", "duplicate", "id", "text"):
+            table.add_column(column, justify="right" if column in ("similarity", "verification") else "left")
         for m in matches:
-            table.add_row(f"{m.similarity:.4f}", "[green]yes[/]" if m.duplicate else "no", m.id, m.text)
+            verified = [f"{m.verification:.4f}"] if verify else []  # type: ignore[attr-defined]
+            duplicate = "[green]yes[/]" if m.duplicate else "no"
+            table.add_row(f"{m.similarity:.4f}", *verified, duplicate, m.id, m.text)
         out.print(table)
 
 
@@ -207,12 +222,15 @@ def dedupe_command(
     id_column: IdColumnOption = None,
     format: FormatOption = "auto",
     kind: KindOption = "auto",
+    verify: VerifyOption = False,
+    verifier: VerifierOption = None,
 ) -> None:
     """Find every group of duplicates in a file of questions.
 
     Each question looks at its k nearest neighbours; those above τ are its duplicates. The question with
     the most duplicates becomes a group's centre and takes them all, then the next, so every member of a
-    group is a duplicate of its centre (the first row of the group).
+    group is a duplicate of its centre (the first row of the group). With --verify the verifier reads each
+    such pair and only those it calls duplicates link.
     Example: siamdup dedupe --input questions.csv --id-column qid --out groups.csv
     """
     if kind not in KINDS:
@@ -220,10 +238,11 @@ def dedupe_command(
     check_threshold(threshold)
     check_output_file(out_file, "--out", [("--input", input_path)])
     siamese = load_model(model)
+    scorer = load_verifier_or_fail(verifier) if verify else None  # confirms each link before groups form
     ids, texts = _read(input_path, text_column, id_column, format)
     start = time.perf_counter()
     with progress_phases() as phase:
-        result = dedupe(siamese, texts, threshold=threshold, k=k, kind=kind, phases=phase)
+        result = dedupe(siamese, texts, threshold=threshold, k=k, kind=kind, phases=phase, verifier=scorer)
     with writing(out_file):
         result.write_csv(out_file, ids, texts)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -17,6 +17,7 @@ from siamdup.cli.common import ModelOption, app, check_threshold, err, fail, loa
 from siamdup.cli.locking import writes_to
 from siamdup.cli.paths import check_output_file, check_output_folder, say_created, writing
 from siamdup.cli.train_options import with_setting_options
+from siamdup.cli.verify_options import VerifierOption, VerifyOption, load_verifier_or_fail
 from siamdup.combine import combine
 from siamdup.data.readers import DataError, read_pairs
 from siamdup.evaluate import PairEvaluator
@@ -25,6 +26,7 @@ from siamdup.training.checkpoints import CHECKPOINT
 from siamdup.training.distributed import RankFailure, launched_rank
 from siamdup.training.loop import train
 from siamdup.training.settings import flags
+from siamdup.verify.evaluation import evaluate_verifier
 
 
 @app.command("train")
@@ -72,7 +74,8 @@ def train_command(
     pairs of every step; in-batch negatives are gathered from all of them unless --local-negatives).
 
     Recipes: default (BiLSTM, core install only), minilm (BiLSTM on MiniLM's token embeddings: the shipped
-    model), minilm-finetune (the whole MiniLM transformer fine-tuned: a bi-encoder), reference (the course).
+    model), minilm-finetune (the whole MiniLM transformer fine-tuned: a bi-encoder), reference (the course),
+    verifier (a cross-encoder that reads both questions together: the --verify of other commands).
     The defaults shown are the default recipe's; the options given override the recipe's values.
     """
     overrides = settings or {}
@@ -180,23 +183,31 @@ def evaluate_command(
     plots: Annotated[
         Path | None, typer.Option(help="Write roc.png and similarity_histogram.png into this folder.")
     ] = None,
+    verify: VerifyOption = False,
+    verifier: VerifierOption = None,
 ) -> None:
     """Accuracy at the model's τ and at 0.7, precision, recall, F1, ROC-AUC, AP, confusion matrix.
 
     The best τ on this data is reported for information; the model's stored τ is what is evaluated.
+    With --verify, the verifier's probability and threshold are evaluated instead, with its calibration
+    error (ECE).
     Example: siamdup evaluate --model models/qqp --data dev.tsv --plots plots/
     """
     created = None
     if plots is not None:
         created = check_output_folder(plots, "--plots", holds="plots", marker=None)
-    siamese = load_model(model)
+    if verify:
+        scorer = load_verifier_or_fail(verifier)
+    else:
+        siamese = load_model(model)
     try:
         pairs, report = read_pairs(data)
     except DataError as e:
         raise fail(str(e)) from None
     err.print(report.summary())
     with writing(plots) if plots is not None else nullcontext():
-        result = PairEvaluator(pairs, name=data.name)(siamese, plots=plots)
+        evaluator = PairEvaluator(pairs, name=data.name)
+        result = evaluate_verifier(evaluator, scorer, plots) if verify else evaluator(siamese, plots=plots)
     result["skipped"] = dict(report.skipped)
     say_created(created)
     if as_json:
@@ -204,13 +215,15 @@ def evaluate_command(
         return
     table = Table(title=f"{data.name}: {result['n_pairs']:,} pairs ({result['n_duplicates']:,} duplicates)")
     table.add_column("metric")
-    table.add_column(f"at model τ = {result['threshold']:.3f}", justify="right")
+    table.add_column(f"at {'verifier' if verify else 'model'} τ = {result['threshold']:.3f}", justify="right")
     table.add_column(f"at {result['at_default_threshold']['threshold']}", justify="right")
     for name in ("accuracy", "precision", "recall", "f1"):
         table.add_row(name, f"{result[name]:.4f}", f"{result['at_default_threshold'][name]:.4f}")
     out.print(table)
     auc, ap = result["roc_auc"], result["average_precision"]
     out.print(f"ROC-AUC {auc:.4f}   average precision {ap:.4f}" if auc is not None else "ROC-AUC undefined")
+    if verify:
+        out.print(f"verifier: expected calibration error {result['ece']:.4f} (15 bins)")
     (tn, fp), (fn, tp) = result["confusion_matrix"]
     out.print(f"confusion matrix at model τ: TN {tn:,}  FP {fp:,}  FN {fn:,}  TP {tp:,}")
     best = result["best_threshold_on_this_data"]
@@ -234,8 +247,12 @@ def predict_command(
         float | None, typer.Option(help="Decision threshold; default: the model's τ.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    verify: VerifyOption = False,
+    verifier: VerifierOption = None,
 ) -> None:
     """Are two questions duplicates? Prints their cosine similarity and the decision (similarity > τ).
+
+    With --verify the verifier also reads each pair and decides: its probability > its threshold.
 
     Example: siamdup predict "How old are you?" "What is your age?"
 
@@ -245,6 +262,7 @@ def predict_command(
     if pairs is not None and out_file is not None:
         check_output_file(out_file, "--out", [("--pairs", pairs)])
     siamese = load_model(model)
+    scorer = load_verifier_or_fail(verifier) if verify else None
     if threshold is not None:
         siamese.threshold = threshold
     if pairs is None:
@@ -256,6 +274,9 @@ def predict_command(
             raise fail("a question is empty")
         scores, decisions = siamese.predict([questions[0]], [questions[1]])
         score, duplicate = float(scores[0]), bool(decisions[0])
+        if scorer is not None:
+            _print_verified(questions, score, siamese.threshold, scorer, as_json)
+            return
         if as_json:
             print(json.dumps({"similarity": score, "duplicate": duplicate, "threshold": siamese.threshold}))
         else:
@@ -271,25 +292,47 @@ def predict_command(
     except DataError as e:
         raise fail(str(e)) from None
     err.print(report.summary())
-    scores, decisions = siamese.predict([p.question1 for p in rows], [p.question2 for p in rows])
+    q1s, q2s = [p.question1 for p in rows], [p.question2 for p in rows]
+    scores, decisions = siamese.predict(q1s, q2s)
+    verification = None
+    if scorer is not None:
+        verification, decisions = scorer.predict(q1s, q2s)
     with writing(out_file):
-        _write_scores(out_file, rows, scores, decisions)
+        _write_scores(out_file, rows, scores, decisions, verification)
+    decided_by = f"verifier threshold {scorer.threshold:.3f}" if scorer else f"τ={siamese.threshold:.3f}"
     out.print(
-        f"scored {len(rows):,} pairs ({int(decisions.sum()):,} duplicates at τ={siamese.threshold:.3f}) → {out_file}"
+        f"scored {len(rows):,} pairs ({int(decisions.sum()):,} duplicates at {decided_by}) → {out_file}"
     )
 
 
-def _write_scores(out_file: Path, rows: list, scores, decisions) -> None:
-    """Write beside and move into place: a failed write leaves any earlier file whole."""
+def _print_verified(questions: list[str], similarity: float, tau: float, scorer, as_json: bool) -> None:
+    """Both scores of one pair; the verifier's decision."""
+    probabilities, decisions = scorer.predict([questions[0]], [questions[1]])
+    probability, duplicate = float(probabilities[0]), bool(decisions[0])
+    if as_json:
+        answer = {"similarity": similarity, "threshold": tau, "verification": probability}
+        print(json.dumps({**answer, "verifier_threshold": scorer.threshold, "duplicate": duplicate}))
+        return
+    verdict = "[green]duplicate[/]" if duplicate else "[yellow]not duplicate[/]"
+    out.print(
+        f"similarity {similarity:.4f} (τ = {tau:.3f}); verifier P(duplicate) {probability:.4f} → {verdict} "
+        f"(threshold {scorer.threshold:.3f})"
+    )
+
+
+def _write_scores(out_file: Path, rows: list, scores, decisions, verification=None) -> None:
+    """Write beside and move into place: a failed write leaves any earlier file whole. With
+    `verification`, a column of the verifier's probabilities, and `decisions` are the verifier's."""
     tmp = out_file.with_name(out_file.name + ".tmp")
+    extra = ["verification"] if verification is not None else []
     try:
         with open(tmp, "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
-            writer.writerow(["question1", "question2", "label", "similarity", "duplicate"])
-            for p, s, d in zip(rows, scores, decisions, strict=True):
-                writer.writerow(
-                    [p.question1, p.question2, "" if p.label is None else p.label, f"{s:.6f}", int(d)]
-                )
+            writer.writerow(["question1", "question2", "label", "similarity", *extra, "duplicate"])
+            for n, (p, s, d) in enumerate(zip(rows, scores, decisions, strict=True)):
+                verified = [f"{verification[n]:.6f}"] if verification is not None else []
+                label = "" if p.label is None else p.label
+                writer.writerow([p.question1, p.question2, label, f"{s:.6f}", *verified, int(d)])
         tmp.replace(out_file)
     finally:
         tmp.unlink(missing_ok=True)

@@ -16,11 +16,15 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from siamdup.index.duplicate_index import DuplicateIndex, Progress, encode
 from siamdup.model.siamese import Siamese
+
+if TYPE_CHECKING:
+    from siamdup.verify.scoring import PairScorer
 
 SEARCH_CHUNK = 4096
 
@@ -69,8 +73,10 @@ def dedupe(
     k: int = 10,
     kind: str = "auto",
     phases: Phases | None = None,
+    verifier: PairScorer | None = None,
 ) -> DedupeResult:
-    """Groups of duplicates among `texts`: centres and their neighbours above τ (default: the model's)."""
+    """Groups of duplicates among `texts`: centres and their neighbours above τ (default: the model's);
+    with `verifier`, only the links it confirms (`siamdup.verify.edges`)."""
     tau = model.threshold if threshold is None else float(threshold)
     n = len(texts)
 
@@ -93,6 +99,11 @@ def dedupe(
         if advance:
             advance(len(rows))
     source, target, similarity = (np.concatenate(x) for x in (sources, targets, found))
+    if verifier is not None:
+        from siamdup.verify.edges import confirmed_links
+
+        keep = confirmed_links(verifier, texts, source, target, phases)
+        source, target, similarity = source[keep], target[keep], similarity[keep]
 
     n_links = len(np.unique(np.minimum(source, target) * n + np.maximum(source, target)))
     groups, similarities = _centre_groups(n, source, target, similarity)

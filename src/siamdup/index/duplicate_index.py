@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import faiss
 import numpy as np
@@ -53,6 +53,9 @@ from siamdup.storage import (
     writer_lock,
 )
 
+if TYPE_CHECKING:
+    from siamdup.verify.scoring import PairScorer
+
 __all__ = [
     "EXACT_MAX",
     "KINDS",
@@ -61,6 +64,7 @@ __all__ = [
     "IndexLoadError",
     "IndexUpdateError",
     "Match",
+    "VerifiedMatch",
 ]
 
 KINDS = ("auto", "exact", "hnsw")
@@ -87,6 +91,14 @@ class Match:
     text: str
     similarity: float
     duplicate: bool
+
+
+@dataclass(frozen=True)
+class VerifiedMatch(Match):
+    """A match re-scored by the verifier: `verification` is its P(duplicate), and `duplicate` is the
+    verifier's decision (verification > its threshold); `similarity` stays the index's cosine."""
+
+    verification: float
 
 
 @dataclass(frozen=True)
@@ -124,6 +136,7 @@ class DuplicateIndex:
         self.replayed = 0  # journal changes applied by the last load
         self.journal_damaged = 0  # journal lines that could not be read (a write cut short by a crash)
         self.journal_notes: list[str] = []  # the first few skipped journal lines, described
+        self.verifier: PairScorer | None = None  # what query(verify=True) uses when given none
 
     # -- size and description ---------------------------------------------------------------------
 
@@ -248,13 +261,40 @@ class DuplicateIndex:
         self._faiss = built
         self._update_filter()
 
-    def query(self, text: str, k: int = 5) -> list[Match]:
-        """The k stored questions most similar to `text`, best first, with the model's decision."""
-        return self.query_many([text], k)[0]
+    def query(
+        self, text: str, k: int = 5, verify: bool = False, verifier: PairScorer | None = None
+    ) -> list[Match]:
+        """The k stored questions most similar to `text`, best first, with the model's decision; with
+        `verify`, the verifier (`verifier`, or the index's `verifier` attribute) re-scores those k and decides
+        instead, and they come back as `VerifiedMatch`es, best verification first."""
+        return self.query_many([text], k, verify, verifier)[0]
 
-    def query_many(self, texts: Sequence[str], k: int = 5) -> list[list[Match]]:
+    def query_many(
+        self, texts: Sequence[str], k: int = 5, verify: bool = False, verifier: PairScorer | None = None
+    ) -> list[list[Match]]:
+        """`query` for several questions at once (one encoding batch, one verification batch)."""
         scores, rows = self.search(self.model.encode(list(texts)), k)
-        return [self.matches(s, r) for s, r in zip(scores, rows, strict=True)]
+        found = [self.matches(s, r) for s, r in zip(scores, rows, strict=True)]
+        return self.verified(texts, found, verifier) if verify else found
+
+    def verified(
+        self, texts: Sequence[str], found: list[list[Match]], verifier: PairScorer | None = None
+    ) -> list[list[Match]]:
+        """Each question's matches re-scored by the verifier in one batch (see `query`)."""
+        verifier = verifier or self.verifier
+        if verifier is None:
+            raise ValueError("verify=True needs a verifier: pass verifier=, or set the index's verifier")
+        pairs = [(text, m) for text, matches in zip(texts, found, strict=True) for m in matches]
+        probabilities = iter(verifier.score([t for t, _ in pairs], [m.text for _, m in pairs]).tolist())
+        results: list[list[Match]] = []
+        for matches in found:
+            rescored = [
+                VerifiedMatch(m.id, m.text, m.similarity, p > verifier.threshold, p)
+                for m, p in zip(matches, probabilities, strict=False)
+            ]
+            rescored.sort(key=lambda m: -m.verification)
+            results.append(list(rescored))
+        return results
 
     def matches(self, scores: np.ndarray, rows: np.ndarray) -> list[Match]:
         """Turn one row of `search` results into `Match`es."""

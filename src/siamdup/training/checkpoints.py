@@ -7,16 +7,30 @@ import json
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import torch
 from safetensors.torch import load_file, save_file
 
 from siamdup import __version__
-from siamdup.model.siamese import Siamese
 from siamdup.storage import atomic_directory, recover
 
 CHECKPOINT = "checkpoint"
 TRAINER_STATE = "trainer_state.json"
+
+
+class Trained(Protocol):
+    """What a run saves: a `Siamese` model, or the verifier (`siamdup.verify.Verifier`)."""
+
+    threshold: float
+    metadata: dict
+
+    @property
+    def encoder(self) -> torch.nn.Module: ...
+
+    def save_files(self, folder: Path) -> None: ...
+
+    def save(self, directory: str | Path, extra_files: dict[str, dict] | None = None) -> Path: ...
 
 
 @dataclass
@@ -48,7 +62,7 @@ def read_trainer_state(checkpoint: Path) -> dict:
 
 
 def save_checkpoint(
-    checkpoint: Path, model: Siamese, optimizer: torch.optim.Optimizer, trainer_state: dict
+    checkpoint: Path, model: Trained, optimizer: torch.optim.Optimizer, trainer_state: dict
 ) -> None:
     """Replace the checkpoint with this epoch's, all files at once."""
     with atomic_directory(checkpoint) as staging:
@@ -59,7 +73,7 @@ def save_checkpoint(
         (staging / TRAINER_STATE).write_text(json.dumps(trainer_state, indent=2))
 
 
-def load_checkpoint(checkpoint: Path, model: Siamese, optimizer: torch.optim.Optimizer) -> None:
+def load_checkpoint(checkpoint: Path, model: Trained, optimizer: torch.optim.Optimizer) -> None:
     """Load the checkpoint's encoder weights and optimiser state into a freshly built run."""
     model.encoder.load_state_dict(load_file(str(checkpoint / "model.safetensors")))
     meta = json.loads((checkpoint / "optimizer.json").read_text())
@@ -87,7 +101,7 @@ def load_optimizer_state(
     optimizer.load_state_dict({"state": dict(state), "param_groups": groups})
 
 
-def save_best(model: Siamese, out: Path, dev: dict, dev_path: str | Path, metrics: dict) -> None:
+def save_best(model: Trained, out: Path, dev: dict, dev_path: str | Path, metrics: dict) -> None:
     """Save the model of this epoch, the best so far, with τ tuned on dev and its metrics."""
     model.threshold = dev["threshold"]
     model.metadata = {

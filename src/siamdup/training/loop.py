@@ -86,6 +86,13 @@ def train(
             config = TrainConfig.from_dict(saved["config"])
             console.print(f"Resuming from {checkpoint} after epoch {saved['epoch']}")
         config = config or TrainConfig()
+        if config.encoder == "cross":  # the verifier reads pairs together: its own step (siamdup.verify)
+            if ranks.active:
+                raise ValueError("the verifier recipe trains in one process: run it without torchrun")
+            from siamdup.verify.training import train_verifier
+
+            check_config(config)
+            return train_verifier(train_path, dev_path, out, config, saved, device, console, on_epoch)
         check_ready(config)
         torch.manual_seed(config.seed)
         run = start_run(train_path, dev_path, config, ranks, checkpoint if resume else None, console)

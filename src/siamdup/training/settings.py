@@ -44,9 +44,10 @@ class TrainConfig:
     # -- encoder
     encoder: str = setting(
         "lstm",
-        "lstm (the reference design) or minilm (fine-tune all-MiniLM-L6-v2's transformer; needs --embeddings "
-        'minilm; pip install "siamdup[transformers]"). The LSTM options below are ignored for minilm.',
-        choices=("lstm", "minilm"),
+        "lstm (the reference design), minilm (fine-tune all-MiniLM-L6-v2's transformer; needs --embeddings "
+        'minilm; pip install "siamdup[transformers]") or cross (the verifier: MiniLM reading both questions '
+        'together; pip install "siamdup[verify]"). The LSTM options below are ignored for minilm and cross.',
+        choices=("lstm", "minilm", "cross"),
     )
     d_model: int = setting(128, "Embedding and LSTM size.")
     num_layers: int = setting(2, "Stacked LSTM layers.")
@@ -150,8 +151,10 @@ def check_config(config: TrainConfig) -> None:
         value, choices = getattr(config, f.name), f.metadata[CHOICES]
         if choices and value not in choices:
             raise ValueError(f"unknown {f.name} {value!r}: use {' or '.join(choices)}")
-    if config.encoder == "minilm" and config.embeddings != "minilm":
-        raise ValueError("the minilm encoder reads MiniLM's tokens: set embeddings to minilm as well")
+    if config.encoder != "lstm" and config.embeddings != "minilm":
+        raise ValueError(
+            f"the {config.encoder} encoder reads MiniLM's tokens: set embeddings to minilm as well"
+        )
     if config.pair_negatives == "batch" and not config.hard_negatives:
         raise ValueError(
             "pair_negatives batch pairs anchors with their hard negatives: enable hard_negatives"

@@ -2,6 +2,7 @@
 
 # isort: off
 from siamdup.cli import model_commands, index_commands, serve_command  # noqa: F401  (registers commands)
+from siamdup.cli import image_commands  # noqa: F401  (registers `siamdup images`)
 from siamdup.cli.common import app
 
 # isort: on

@@ -65,7 +65,7 @@ def main() -> None:
     answers = np.stack([run.answers for run in native])
     print(f"raw pixels, nearest neighbour: {accuracy_from_scores(pixel_scores(native), answers):.4f}")
     start = time.perf_counter()
-    mhd = accuracy_from_scores(hausdorff_scores(native), answers)
+    mhd = accuracy_from_scores(hausdorff_scores(native, workers=args.threads), answers)
     print(f"Modified Hausdorff Distance: {mhd:.4f} ({time.perf_counter() - start:.0f} s)")
 
 

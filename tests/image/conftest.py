@@ -20,11 +20,12 @@ def character_strokes(rng: np.random.Generator) -> np.ndarray:
     return rng.uniform(0.15, 0.85, size=(int(rng.integers(2, 4)), 4))
 
 
-def draw(strokes: np.ndarray, rng: np.random.Generator, jitter: float = 0.04) -> bytes:
-    """A PNG of the strokes, black on white, each endpoint moved a little."""
+def draw(strokes: np.ndarray, rng: np.random.Generator, jitter: float = 0.05, shift: float = 0.12) -> bytes:
+    """A PNG of the strokes, black on white, the whole drawing moved and each endpoint moved a little."""
     image = Image.new("L", (SIDE, SIDE), 255)
     pen = ImageDraw.Draw(image)
-    for segment in strokes + rng.normal(0, jitter, strokes.shape):
+    offset = np.tile(rng.uniform(-shift, shift, 2), 2)
+    for segment in strokes + offset + rng.normal(0, jitter, strokes.shape):
         pen.line([tuple(segment[:2] * SIDE), tuple(segment[2:] * SIDE)], fill=0, width=2)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")

@@ -94,6 +94,7 @@ def test_ink_points_are_centred_and_scores_pick_the_least_cost():
         )
     ]
     scores = hausdorff_scores(runs)
+    np.testing.assert_array_equal(hausdorff_scores(runs * 2, workers=2), np.concatenate([scores, scores]))
     assert (
         scores[0, 0, 3] == pytest.approx(0.0, abs=1e-6)
         and accuracy_from_scores(scores, np.stack([runs[0].answers])) == 1.0

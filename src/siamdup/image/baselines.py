@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
@@ -47,13 +48,19 @@ def hausdorff_costs(query: np.ndarray, candidates: Sequence[np.ndarray]) -> np.n
     return costs
 
 
-def hausdorff_scores(runs: Sequence[OneShotRun]) -> np.ndarray:
-    """Scores (runs, test items, training images) to pick the best match by: minus the MHD cost."""
-    scores = []
-    for run in runs:
-        training = [ink_points(image) for image in run.training]
-        scores.append([-hausdorff_costs(ink_points(item), training) for item in run.test])
-    return np.array(scores)
+def run_hausdorff_scores(run: OneShotRun) -> np.ndarray:
+    """Scores (test items, training images) of one run: minus the MHD cost."""
+    training = [ink_points(image) for image in run.training]
+    return np.array([-hausdorff_costs(ink_points(item), training) for item in run.test])
+
+
+def hausdorff_scores(runs: Sequence[OneShotRun], workers: int = 1) -> np.ndarray:
+    """Scores (runs, test items, training images) to pick the best match by: minus the MHD cost; the runs
+    shared among `workers` processes."""
+    if workers <= 1:
+        return np.array([run_hausdorff_scores(run) for run in runs])
+    with ProcessPoolExecutor(workers) as pool:
+        return np.array(list(pool.map(run_hausdorff_scores, runs)))
 
 
 def pixel_scores(runs: Sequence[OneShotRun]) -> np.ndarray:

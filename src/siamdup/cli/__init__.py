@@ -5,6 +5,7 @@ from siamdup.cli import model_commands, index_commands, serve_command  # noqa: F
 from siamdup.cli import verify_options  # noqa: F401  (registers `siamdup verify`)
 from siamdup.cli import signature_commands  # noqa: F401  (registers `siamdup signatures`)
 from siamdup.cli import signature_enrol_commands  # noqa: F401  (registers commands)
+from siamdup.cli import image_commands  # noqa: F401  (registers `siamdup images`)
 from siamdup.cli.common import app
 
 # isort: on

@@ -9,20 +9,19 @@ from typing import Annotated
 import typer
 
 from siamdup.cli.common import ModelOption, app, err, fail, load_model, out, progress_phases
-from siamdup.cli.index_commands import FormatOption, IdColumnOption, TextColumnOption
+from siamdup.cli.index_commands import (
+    EngineOption,
+    FormatOption,
+    IdColumnOption,
+    TextColumnOption,
+    WorkersOption,
+)
 from siamdup.cli.locking import writes_to
 from siamdup.cli.paths import check_output_folder, writing
 from siamdup.data.readers import DataError
 from siamdup.scale import DEFAULT_SHARD_SIZE, Corpus, EmbeddingsError, embed_corpus, read_corpus
 from siamdup.scale.engines import ENGINES, shard_encoder
 from siamdup.scale.ray_engine import MissingExtraError
-
-EngineOption = Annotated[
-    str, typer.Option(help='local (this process) or ray (a Ray cluster; needs pip install "siamdup[ray]").')
-]
-WorkersOption = Annotated[
-    int, typer.Option(min=1, help="With --engine ray and no running cluster: CPUs of the local Ray cluster.")
-]
 
 
 def read_inputs(paths: list[Path], text_column: str, id_column: str | None, format: str) -> Corpus:

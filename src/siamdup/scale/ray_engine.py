@@ -94,3 +94,20 @@ def ray_encoder(model: Siamese, workers: int, progress: Progress | None = None) 
             yield number, vectors
 
     return encode
+
+
+def ray_runner(directory: str, tasks: list, members: list[np.ndarray], k: int, tau: float) -> Iterator:
+    """Search each partition as a Ray task (see `partitioned.search_partition`); yields links as they come.
+
+    The workers read the vectors from the embeddings folder, which must be readable where they run (the
+    same machine, or a shared filesystem).
+    """
+    from siamdup.scale.partitioned import search_partition
+
+    ray = require_ray()
+    task = ray.remote(num_cpus=1)(search_partition)
+    members_ref = ray.put(members)
+    pending = [task.remote(directory, t, members_ref, k, tau) for t in tasks]
+    while pending:
+        ready, pending = ray.wait(pending, num_returns=1)
+        yield ray.get(ready[0])

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import faiss
 import numpy as np
 
 from siamdup.index.dedupe import DedupeResult, Phases, group_links, neighbour_links
@@ -28,6 +29,7 @@ class StoreDedupe:
     result: DedupeResult
     bytes_per_question: float  # of the compressed index in memory
     seconds: dict[str, float] = field(default_factory=dict)  # per phase
+    index: faiss.Index | None = None  # the compressed index, when asked to keep it
 
 
 def dedupe_store(
@@ -37,6 +39,7 @@ def dedupe_store(
     k: int = 10,
     settings: CompressedSettings | None = None,
     phases: Phases | None = None,
+    keep_index: bool = False,
 ) -> StoreDedupe:
     """Groups of duplicates among the questions of `store` (see the module docstring)."""
     settings = settings or CompressedSettings()
@@ -65,7 +68,8 @@ def dedupe_store(
     source, target, similarity = (np.concatenate(part) for part in zip(*links, strict=True))
     lap("search")
     size = bytes_per_question(index)
-    del index
+    kept = index if keep_index else None
+    del index  # freed before the groups are formed, unless kept
     result = group_links(n, source, target, similarity, threshold)
     lap("groups")
-    return StoreDedupe(result, size, seconds)
+    return StoreDedupe(result, size, seconds, kept)

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from siamdup.scale.manifest import InputFile, Manifest, ModelReference, Reading, Shard
 from siamdup.scale.store import EmbeddingStore, save_shard
@@ -45,3 +46,13 @@ def store_of(vectors: np.ndarray, out: Path, shard_size: int = 4096) -> Embeddin
             out, manifest, number, vectors[start : rows.stop], [str(i) for i in rows], [f"q{i}" for i in rows]
         )
     return EmbeddingStore.open(out)
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """One local Ray cluster of 2 CPUs for every Ray test (starting one takes seconds); skips without Ray."""
+    pytest.importorskip("ray", reason='Ray is not installed (pip install "siamdup[ray]")')
+    from siamdup.scale.ray_engine import ray_session
+
+    with ray_session(2) as ray:
+        yield ray

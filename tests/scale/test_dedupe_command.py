@@ -58,8 +58,7 @@ def test_compressed_dedupe_and_an_embeddings_folder_find_the_exact_groups(
     assert groups(tmp_path / "folder.csv") == exact
 
 
-def test_ray_engine_finds_the_exact_groups(questions: Path, tmp_path: Path) -> None:
-    pytest.importorskip("ray", reason='Ray is not installed (pip install "siamdup[ray]")')
+def test_ray_engine_finds_the_exact_groups(questions: Path, tmp_path: Path, ray_cluster) -> None:
     exact = dedupe(questions, tmp_path / "exact.csv", "--kind", "exact")
     assert (
         dedupe(questions, tmp_path / "ray.csv", "--engine", "ray", "--workers", "1", "--nprobe", "64")

@@ -58,14 +58,12 @@ def test_partitions_with_nprobe_equal_an_ivf_search_with_the_same_cells(corpus) 
     assert_same_groups(ours, single_process(vectors, ivf.search))
 
 
-def test_ray_partitions_equal_one_process(corpus) -> None:
-    ray = pytest.importorskip("ray", reason='Ray is not installed (pip install "siamdup[ray]")')
-    from siamdup.scale.ray_engine import ray_runner, ray_session
+def test_ray_partitions_equal_one_process(corpus, ray_cluster) -> None:
+    from siamdup.scale.ray_engine import ray_runner
 
     vectors, store, parts = corpus
-    with ray_session(2):
-        assert ray.is_initialized()
-        ours = partitioned_dedupe(store, TAU, k=K, nprobe=None, parts=parts, runner=ray_runner)
+    assert ray_cluster.is_initialized()
+    ours = partitioned_dedupe(store, TAU, k=K, nprobe=None, parts=parts, runner=ray_runner)
     assert_same_groups(ours, single_process(vectors, exact_index(vectors).search))
 
 

@@ -18,7 +18,14 @@ from pathlib import Path
 import numpy as np
 
 from siamdup.scale.manifest import Manifest, check_manifest, shard_files
-from siamdup.storage import CHECKSUMS, CorruptFileError, atomic_directory, recover
+from siamdup.storage import (
+    CHECKSUMS,
+    STAGING,
+    CorruptFileError,
+    DirectoryLockedError,
+    atomic_directory,
+    recover,
+)
 from siamdup.storage.checksums import file_digest, parse_checksums
 
 MANIFEST = "manifest.json"
@@ -88,8 +95,11 @@ class EmbeddingStore:
         corrupt or of the wrong shape.
         """
         directory = Path(directory)
-        if (directory / ".staging").is_dir():
-            recover(directory)  # a save was cut short: finish or discard it before reading
+        if (directory / STAGING).is_dir():
+            try:
+                recover(directory)  # a save was cut short: finish or discard it before reading
+            except DirectoryLockedError as e:
+                raise EmbeddingsError(f"{e}: it is being written; wait for that to finish") from None
         manifest = read_manifest(directory)
         if not manifest.complete:
             raise EmbeddingsError(

@@ -73,9 +73,11 @@ def main() -> None:
     )
     args = parser.parse_args()
     print(describe())
-    store = embedded(
-        build_augmented(args.data, args.size, args.cache), args.cache / f"embeddings-{args.size}"
-    )
+    if args.embeddings:
+        store = EmbeddingStore.open(args.embeddings)
+    else:
+        corpus = build_augmented(args.data, args.size, args.cache)
+        store = embedded(corpus, args.cache / f"embeddings-{args.size}")
     tau = Siamese.load(store.manifest.model.path).threshold
     settings = CompressedSettings(compression=args.compress, nprobe=args.nprobe)
     print(
@@ -83,6 +85,7 @@ def main() -> None:
         f"{settings.fetch * K} candidates per question ranked by exact cosine; τ = {tau:.3f}"
     )
 
+    cpu_start = time.process_time()
     start = time.perf_counter()
     ids, texts = store.entries()
     read = time.perf_counter() - start
@@ -92,12 +95,14 @@ def main() -> None:
     found.result.write_csv(out, ids, texts)
     written = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    cpu = time.process_time() - cpu_start
     r = found.result
     phases = {"read ids and texts": read, **found.seconds, "write CSV": written}
     print("\nphase            seconds")
     for name, seconds in phases.items():
         print(f"  {name:<18} {seconds:8.1f}")
     print(f"  {'total':<18} {sum(phases.values()):8.1f}")
+    print(f"CPU time of the dedupe (all threads): {cpu:.1f}s")
     print(
         f"peak memory (RSS) {peak:,.0f} MB; index {found.bytes_per_question:.1f} bytes/question "
         f"(float32 vectors: {4 * store.dim})"
@@ -119,11 +124,12 @@ def main() -> None:
         sample = sample_store(store, args.sample, Path(folder))
         index = train_index(sample, settings)
         add_store(index, sample)
-        queries = np.array(sample.shard_vectors(0))
+        queries = np.array(sample.shard_vectors(0)[: args.sample_queries])
         _, candidates = reranked_search(index, sample, settings)(queries, K)
         print(
             f"recall@10 on a {args.sample:,}-question sample ({settings.factory(sample.dim, args.sample)}), "
-            f"every question a query: {recall(candidates, exact_top_k(sample, queries, K)):.4f}"
+            f"{len(queries):,} of its questions as queries: "
+            f"{recall(candidates, exact_top_k(sample, queries, K)):.4f}"
         )
 
 

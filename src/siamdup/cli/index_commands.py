@@ -60,7 +60,7 @@ FormatOption = Annotated[
     str, typer.Option("--format", help=f"auto (by extension) or one of {', '.join(TEXT_FORMATS)}.")
 ]
 EngineOption = Annotated[
-    str, typer.Option(help='local (this process) or ray (a Ray cluster; needs pip install "siamdup[ray]").')
+    str, typer.Option(help='local (this process) or ray (a Ray cluster; needs pip install "siamdup\\[ray]").')
 ]
 WorkersOption = Annotated[
     int, typer.Option(min=1, help="With --engine ray and no running cluster: CPUs of the local Ray cluster.")
@@ -232,7 +232,10 @@ def dedupe_command(
     ] = "none",
     nprobe: Annotated[
         int,
-        typer.Option(min=1, help="With --compress: k-means cells each question searches (recall vs time)."),
+        typer.Option(
+            min=1,
+            help="With --compress or --engine ray: k-means cells each question searches (recall vs time).",
+        ),
     ] = 16,
     embeddings: Annotated[
         Path | None,

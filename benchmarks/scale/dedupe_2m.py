@@ -71,8 +71,11 @@ def main() -> None:
     parser.add_argument(
         "--embeddings", type=Path, help="an embeddings folder to dedupe instead of the corpus"
     )
+    parser.add_argument("--threads", type=int, help="FAISS threads (default: FAISS's own choice)")
     args = parser.parse_args()
-    print(describe())
+    if args.threads:
+        faiss.omp_set_num_threads(args.threads)
+    print(describe() + f"; FAISS {faiss.omp_get_max_threads()} threads")
     if args.embeddings:
         store = EmbeddingStore.open(args.embeddings)
     else:

@@ -24,11 +24,20 @@ from siamdup.cli.common import (
 )
 from siamdup.cli.locking import writes_to
 from siamdup.cli.paths import check_output_file, check_output_folder, say_created, writing
+from siamdup.cli.scale_dedupe import (
+    check_against,
+    compressed_dedupe,
+    embedded,
+    is_embeddings_folder,
+    partitioned_dedupe,
+)
 from siamdup.cli.verify_options import VerifierOption, VerifyOption, load_verifier_or_fail
 from siamdup.data.readers import DataError
 from siamdup.data.texts import TEXT_FORMATS, read_texts
 from siamdup.index import DuplicateIndex, IndexUpdateError, dedupe
 from siamdup.index.duplicate_index import KINDS, encode
+from siamdup.scale.compressed import COMPRESSIONS
+from siamdup.scale.engines import ENGINES
 
 index_app = typer.Typer(
     help="Store questions once, then find the duplicates of a new question among them (no retraining).",
@@ -50,6 +59,12 @@ IdColumnOption = Annotated[
 ]
 FormatOption = Annotated[
     str, typer.Option("--format", help=f"auto (by extension) or one of {', '.join(TEXT_FORMATS)}.")
+]
+EngineOption = Annotated[
+    str, typer.Option(help='local (this process) or ray (a Ray cluster; needs pip install "siamdup\\[ray]").')
+]
+WorkersOption = Annotated[
+    int, typer.Option(min=1, help="With --engine ray and no running cluster: CPUs of the local Ray cluster.")
 ]
 KindOption = Annotated[
     str,
@@ -224,6 +239,42 @@ def dedupe_command(
     kind: KindOption = "auto",
     verify: VerifyOption = False,
     verifier: VerifierOption = None,
+    compress: Annotated[
+        str,
+        typer.Option(
+            help="none (float vectors in memory), sq8 or pq (compressed codes in memory, vectors in shards "
+            "on disk, candidates ranked again by exact cosine: for corpora past memory). Default for an "
+            "embeddings folder as --input: pq.",
+        ),
+    ] = "none",
+    nprobe: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="With --compress or --engine ray: k-means cells each question searches (recall vs time).",
+        ),
+    ] = 16,
+    embeddings: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --compress: keep the shards of vectors here (a rerun resumes them); default: a temporary folder."
+        ),
+    ] = None,
+    against: Annotated[
+        Path | None,
+        typer.Option(
+            help="Leakage check: list the questions of --input that duplicate a question of this other file "
+            "(CSV: id,text,duplicate_id,duplicate_text,similarity) instead of grouping --input."
+        ),
+    ] = None,
+    against_id_column: Annotated[
+        str | None, typer.Option(help="With --against: its id column; default: --id-column.")
+    ] = None,
+    against_text_column: Annotated[
+        str | None, typer.Option(help="With --against: its text column; default: --text-column.")
+    ] = None,
+    engine: EngineOption = "local",
+    workers: WorkersOption = 2,
 ) -> None:
     """Find every group of duplicates in a file of questions.
 
@@ -235,20 +286,57 @@ def dedupe_command(
     """
     if kind not in KINDS:
         raise fail(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    if compress not in ("none", *COMPRESSIONS):
+        raise fail(f"--compress must be one of none, {', '.join(COMPRESSIONS)}, not {compress!r}")
+    if engine not in ENGINES:
+        raise fail(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     check_threshold(threshold)
-    check_output_file(out_file, "--out", [("--input", input_path)])
-    siamese = load_model(model)
-    scorer = load_verifier_or_fail(verifier) if verify else None  # confirms each link before groups form
-    ids, texts = _read(input_path, text_column, id_column, format)
+    check_output_file(out_file, "--out", [("--input", input_path), ("--against", against)])
+    in_memory = compress == "none" and engine == "local" and not is_embeddings_folder(input_path)
+    if verify and (against is not None or not in_memory):
+        raise fail(
+            "--verify works with the in-memory dedupe only: not with --against, --compress, --engine ray "
+            "or an embeddings folder as --input"
+        )
     start = time.perf_counter()
-    with progress_phases() as phase:
-        result = dedupe(siamese, texts, threshold=threshold, k=k, kind=kind, phases=phase, verifier=scorer)
+    if against is not None:
+        reading = (text_column, id_column, format)
+        other = (against_text_column or text_column, against_id_column or id_column, format)
+        leaks = check_against(input_path, against, model, reading, other, threshold, k, kind, out_file)
+        out.print(
+            leaks.summary(out_file)
+            + f"  [{time.perf_counter() - start:.1f}s, peak memory {_peak_mb():,.0f} MB]"
+        )
+        return
+    if in_memory:
+        siamese = load_model(model)
+        scorer = load_verifier_or_fail(verifier) if verify else None  # confirms each link before groups form
+        ids, texts = _read(input_path, text_column, id_column, format)
+        with progress_phases() as phase:
+            result = dedupe(
+                siamese, texts, threshold=threshold, k=k, kind=kind, phases=phase, verifier=scorer
+            )
+    else:
+        with embedded(input_path, embeddings, model, (text_column, id_column, format), engine, workers) as (
+            store,
+            siamese,
+            ids,
+            texts,
+        ):
+            tau = siamese.threshold if threshold is None else threshold
+            if engine == "ray":
+                result = partitioned_dedupe(store, tau, k, nprobe, workers)
+            else:
+                result, _ = compressed_dedupe(store, tau, k, "pq" if compress == "none" else compress, nprobe)
     with writing(out_file):
         result.write_csv(out_file, ids, texts)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     largest = len(result.groups[0]) if result.groups else 0
     out.print(
         f"{len(result.groups):,} groups holding {result.n_grouped:,} of {result.n_questions:,} questions "
         f"(largest {largest:,}; {result.n_links:,} neighbour pairs above τ = {result.threshold:.3f}) → {out_file}  "
-        f"[{time.perf_counter() - start:.1f}s, peak memory {peak_mb:,.0f} MB]"
+        f"[{time.perf_counter() - start:.1f}s, peak memory {_peak_mb():,.0f} MB]"
     )
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -87,24 +87,54 @@ def dedupe(
     index = DuplicateIndex(model, kind=kind)
     index.add([str(i) for i in range(n)], texts, vectors=vectors, progress=phase("indexing"))
 
-    advance = phase("searching")
+    source, target, similarity = neighbour_links(index.search, vectors, k, tau, phase("searching"))
+    if verifier is not None:
+        from siamdup.verify.edges import confirmed_links
+
+        keep = confirmed_links(verifier, texts, source, target, phases)
+        source, target, similarity = source[keep], target[keep], similarity[keep]
+    return group_links(n, source, target, similarity, tau)
+
+
+Search = Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]]  # (vectors, k) -> (scores, rows)
+
+
+def neighbour_links(
+    search: Search,
+    vectors: np.ndarray,
+    k: int,
+    tau: float,
+    advance: Progress | None = None,
+    first_row: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(source, target, similarity) of every question's k nearest others above τ.
+
+    `vectors` are rows `first_row`.. of the corpus `search` looks in; each finds k + 1 neighbours, since
+    the nearest is usually itself.
+    """
     sources, targets, found = [], [], []
-    for start in range(0, n, SEARCH_CHUNK):
-        scores, rows = index.search(vectors[start : start + SEARCH_CHUNK], k + 1)  # +1: itself
-        query_rows = np.arange(start, start + len(rows))[:, None]
+    for start in range(0, len(vectors), SEARCH_CHUNK):
+        scores, rows = search(vectors[start : start + SEARCH_CHUNK], k + 1)
+        query_rows = np.arange(first_row + start, first_row + start + len(rows))[:, None]
         linked = (scores > tau) & (rows >= 0) & (rows != query_rows)
         sources.append(np.broadcast_to(query_rows, rows.shape)[linked])
         targets.append(rows[linked])
         found.append(scores[linked])
         if advance:
             advance(len(rows))
-    source, target, similarity = (np.concatenate(x) for x in (sources, targets, found))
-    if verifier is not None:
-        from siamdup.verify.edges import confirmed_links
+    if not sources:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float32)
+    return tuple(np.concatenate(x) for x in (sources, targets, found))  # type: ignore[return-value]
 
-        keep = confirmed_links(verifier, texts, source, target, phases)
-        source, target, similarity = source[keep], target[keep], similarity[keep]
 
+def group_links(
+    n: int, source: np.ndarray, target: np.ndarray, similarity: np.ndarray, tau: float
+) -> DedupeResult:
+    """Form the groups of `n` questions from their links (each question's duplicates, found by any search).
+
+    Every way of finding the links (exact, compressed, partitioned, on Ray) forms its groups here.
+    """
+    source, target = source.astype(np.int64, copy=False), target.astype(np.int64, copy=False)
     n_links = len(np.unique(np.minimum(source, target) * n + np.maximum(source, target)))
     groups, similarities = _centre_groups(n, source, target, similarity)
     return DedupeResult(groups, similarities, n_questions=n, n_links=n_links, threshold=tau)

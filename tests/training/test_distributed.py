@@ -146,6 +146,25 @@ TINY = ["--d-model", "16", "--batch-size", "8", "--min-frequency", "1", "--lr", 
 TINY += ["--warmup-steps", "5", "--patience", "100", "--max-minutes", "5"]
 
 
+def launch(command: list[str], timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run a torchrun command in its own session; on a timeout its ranks are stopped too, not orphaned."""
+    with subprocess.Popen(
+        command,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            stdout, stderr = process.communicate()
+            raise AssertionError(f"{command[:8]} did not finish in {timeout} s\n{stderr[-3000:]}") from None
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
 def torchrun(*args: str) -> list[str]:
     launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
     return [*launch, "-m", "siamdup", "train", *args]
@@ -159,7 +178,7 @@ def test_torchrun_trains_a_model_that_loads(synthetic_files: tuple[Path, Path], 
     train, dev = synthetic_files
     out = tmp_path / "model"
     command = torchrun("--train", str(train), "--dev", str(dev), "--out", str(out), "--epochs", "2", *TINY)
-    done = subprocess.run(command, env=environment(), capture_output=True, text=True, timeout=120)
+    done = launch(command)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.count("dev accuracy") == 1  # rank 0 speaks for the run
     model = Siamese.load(out)
@@ -210,9 +229,7 @@ def test_a_killed_rank_fails_the_run_clearly_and_resume_completes_it(
     saved = json.loads((out / CHECKPOINT / "trainer_state.json").read_text())
     assert 1 <= saved["epoch"] < 8
 
-    resumed = subprocess.run(
-        torchrun("--resume", str(out)), env=environment(), capture_output=True, text=True, timeout=120
-    )
+    resumed = launch(torchrun("--resume", str(out)))
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     metrics = json.loads((out / "metrics.json").read_text())
     assert [h["epoch"] for h in metrics["history"]] == list(range(1, 9))

@@ -179,6 +179,7 @@ def joined(device: str | None, timeout_minutes: float, out: Path) -> Iterator[Ra
     previous = signal.signal(signal.SIGTERM, stopped_by_launcher) if on_main_thread else None
     try:
         yield ranks
+        ranks.barrier()  # every rank has finished its collectives before any tears the group down
     except RankFailure:
         raise
     except RuntimeError as e:

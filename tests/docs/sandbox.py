@@ -12,6 +12,7 @@ Layout, so that a command's relative paths mean what they mean in a checkout nex
     ROOT/work/models/qqp ...                     a copy of the shipped model for each model directory a
                                                  page uses without training it first (`models_used`)
     ROOT/work/questions.csv, new_questions.jsonl the input files a page may name without creating them
+    ROOT/work/new.TXT, a.png, b.png              a pen trajectory and two drawings, likewise
     ROOT/bin/siamdup, ROOT/bin/curl              shims: siamdup through the fork server, `siamdup serve` on
                                                  the sandbox's free port; curl sent to that port instead of
                                                  the documented one
@@ -97,6 +98,28 @@ def link_data(data: Path) -> None:
             (data / name).symlink_to((SHARED_DATA / name).resolve(), target_is_directory=True)
 
 
+def write_drawings(work: Path) -> None:
+    """The files the README's command table names: a pen trajectory (SVC2004 format) and two drawings."""
+    import math
+
+    from PIL import Image, ImageDraw
+
+    points = [
+        (3000 + 20 * i, 5000 + int(400 * math.sin(i / 6)), 1000 + 10 * i, int(0 < i < 119), 1500, 700, 400)
+        for i in range(120)
+    ]
+    lines = [str(len(points))] + [" ".join(str(v) for v in point) for point in points]
+    (work / "new.TXT").write_text("\r\n".join(lines) + "\r\n", encoding="ascii")
+    for name, shape in (("a.png", "line"), ("b.png", "ellipse")):
+        image = Image.new("1", (105, 105), 1)
+        draw = ImageDraw.Draw(image)
+        if shape == "line":
+            draw.line((20, 20, 85, 85), fill=0, width=4)
+        else:
+            draw.ellipse((25, 25, 80, 80), outline=0, width=4)
+        image.save(work / name)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -122,6 +145,7 @@ def make(
         '{"id": "n2", "text": "How do I make green tea?"}\n',
         encoding="utf-8",
     )
+    write_drawings(work)
     bin_dir = root / "bin"
     bin_dir.mkdir()
     client = Path(__file__).with_name("forkserver.py")

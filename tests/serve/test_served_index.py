@@ -143,3 +143,33 @@ def test_queries_do_not_wait_while_the_build_copies_the_stored_vectors(
         release.set()
         assert store.switch.wait(PATIENCE)
     assert index.search_kind == "hnsw"
+
+
+def test_queries_do_not_wait_while_an_add_is_journalled(
+    shipped_model: Siamese, index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = DuplicateIndex.load(index_dir, shipped_model)
+    writing, release = threading.Event(), threading.Event()
+    real_journal = index._journal
+
+    def slow_journal(records: list[dict]) -> None:
+        writing.set()  # the append and its fsync are under way
+        assert release.wait(PATIENCE)
+        real_journal(records)
+
+    monkeypatch.setattr(index, "_journal", slow_journal)
+    store = ServedIndex(index, ServiceSettings())
+    question = "How long should I boil an egg?"
+    adding = threading.Thread(target=store.add, args=(["egg"], [question], shipped_model.encode([question])))
+    adding.start()
+    try:
+        assert writing.wait(PATIENCE)
+        (matches,) = store.search(shipped_model.encode(["How do I cook rice?"]), 2)
+        assert matches[0].id == "rice" and "egg" not in {m.id for m in matches}
+    finally:
+        release.set()
+        adding.join(PATIENCE)
+    (matches,) = store.search(shipped_model.encode([question]), 1)
+    assert matches[0].id == "egg"
+    reloaded = DuplicateIndex.load(index_dir, shipped_model)
+    assert "egg" in {m.id for m in reloaded.query(question, k=1)}

@@ -192,6 +192,23 @@ class DuplicateIndex:
         so it survives a restart without a full save. Raises `IndexUpdateError` and changes nothing
         when an id is repeated or already stored, or a text is empty.
         """
+        ids, texts, vectors = self.checked_additions(ids, texts, vectors)
+        if journal:
+            self.journal_additions(ids, texts)
+        first = len(self._ids)
+        self._ids.extend(ids)
+        self._texts.extend(texts)
+        self._row_of.update((qid, first + n) for n, qid in enumerate(ids))
+        if self.switch_due and not self.switch_in_background:
+            self._rebuild("hnsw", progress, new=vectors)
+        else:
+            self._add_vectors(vectors, progress)
+
+    def checked_additions(
+        self, ids: Sequence[str], texts: Sequence[str], vectors: np.ndarray | None = None
+    ) -> tuple[list[str], list[str], np.ndarray]:
+        """The ids, texts and vectors `add` would store (vectors encoded when None), or `IndexUpdateError`
+        when an id is repeated or already stored, a text is empty or the vectors do not fit."""
         ids = [str(i) for i in ids]
         texts = list(texts)
         if len(ids) != len(texts):
@@ -211,16 +228,12 @@ class DuplicateIndex:
             raise IndexUpdateError(
                 f"vectors of shape {vectors.shape}, expected ({len(ids)}, {self.model.dim})"
             )
-        if journal:
-            self._journal([{"op": "add", "id": i, "text": t} for i, t in zip(ids, texts, strict=True)])
-        first = len(self._ids)
-        self._ids.extend(ids)
-        self._texts.extend(texts)
-        self._row_of.update((qid, first + n) for n, qid in enumerate(ids))
-        if self.switch_due and not self.switch_in_background:
-            self._rebuild("hnsw", progress, new=vectors)
-        else:
-            self._add_vectors(vectors, progress)
+        return ids, texts, vectors
+
+    def journal_additions(self, ids: Sequence[str], texts: Sequence[str]) -> None:
+        """Append an addition to the directory's journal (fsynced) without applying it: a caller holding the
+        writer lock can journal before it takes the lock that searches wait for, then `add` the same rows."""
+        self._journal([{"op": "add", "id": i, "text": t} for i, t in zip(ids, texts, strict=True)])
 
     def remove(self, ids: Iterable[str], *, journal: bool = False) -> None:
         """Drop stored questions by id; unknown ids raise `IndexUpdateError` and nothing changes."""

@@ -55,8 +55,12 @@ class ServedIndex:
     def add(self, ids: Sequence[str], texts: Sequence[str], vectors: np.ndarray) -> int:
         """Journal and store new questions; the number stored after. Raises `IndexUpdateError`."""
         with self.write_lock:
+            # The journal's fsync happens before the state lock, so searches go on while it lands; the
+            # writers' lock keeps any other change or save from coming between the journal and the add.
+            ids, texts, vectors = self.index.checked_additions(ids, texts, vectors)
+            self.index.journal_additions(ids, texts)
             with self.state_lock:
-                self.index.add(ids, texts, vectors=vectors, journal=True)
+                self.index.add(ids, texts, vectors=vectors)
                 total = len(self.index)
             self.journalled += len(ids)
             self._first_unfolded = self._first_unfolded or time.monotonic()

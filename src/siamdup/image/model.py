@@ -17,7 +17,6 @@ import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from safetensors import SafetensorError
-from safetensors.torch import load as load_safetensors
 from safetensors.torch import save_file
 
 from siamdup.image.encoder import ImageEncoder, ImageEncoderConfig
@@ -32,6 +31,7 @@ from siamdup.storage import (
     read_consistently,
     validated,
 )
+from siamdup.storage.stored_model import load_weights, read_config
 
 FORMAT = "siamdup-image-model"
 FORMAT_VERSION = 1
@@ -178,27 +178,11 @@ class ImageModel:
                 f"{directory} is not a siamdup image model: missing {', '.join(missing)}"
             )
         config_path = directory / "config.json"
-        try:
-            raw = json.loads(files.read_bytes("config.json", editable=True))
-        except ValueError as e:
-            raise CorruptFileError(config_path, f"not valid JSON: {e}") from None
+        raw = read_config(files)
         check_format(raw, config_path, "image model", FORMAT, FORMAT_VERSION)
         config = validated(ImageModelConfig, raw, config_path)
         encoder = ImageEncoder(ImageEncoderConfig(**config.encoder.model_dump()))
-        with files.open("model.safetensors") as f:
-            weights = f.read()
-        try:
-            state = load_safetensors(weights)
-        except SafetensorError as e:
-            raise CorruptFileError(directory / "model.safetensors", f"not readable weights: {e}") from None
-        try:
-            encoder.load_state_dict(state)
-        except RuntimeError as e:
-            first = str(e).splitlines()[1:2] or [str(e)]
-            raise CorruptFileError(
-                directory / "model.safetensors",
-                f"its weights do not fit the encoder config.json describes ({first[0].strip()}, ...)",
-            ) from None
+        load_weights(files, encoder)
         encoder.eval()
         known = {"format", "format_version", "architecture", "encoder", "threshold", "siamdup_version"}
         model = cls(encoder, config.threshold, {k: v for k, v in raw.items() if k not in known})

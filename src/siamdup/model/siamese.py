@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load as load_safetensors
 from safetensors.torch import save_file
 
 from siamdup.model.encoder import EncoderConfig, LSTMEncoder
@@ -32,6 +31,7 @@ from siamdup.storage import (
     atomic_directory,
     read_consistently,
 )
+from siamdup.storage.stored_model import load_weights, read_config
 from siamdup.tokenizer import Tokenizer
 
 FILES = ("config.json", "model.safetensors", "tokenizer.json")
@@ -216,30 +216,14 @@ class Siamese:
         if missing:
             raise ModelLoadError(f"{directory} is not a siamdup model: missing {', '.join(missing)}")
         config_path = directory / "config.json"
-        try:
-            raw = json.loads(files.read_bytes("config.json", editable=True))
-        except ValueError as e:
-            raise CorruptFileError(config_path, f"not valid JSON: {e}") from None
+        raw = read_config(files)
         config = check_config(raw, config_path)
         try:
             tokenizer = Tokenizer.from_json(files.read_bytes("tokenizer.json"), config.tokenizer.max_length)
         except ValueError as e:
             raise CorruptFileError(directory / "tokenizer.json", str(e)) from None
         encoder = build_encoder(config.architecture, config.encoder, directory)
-        with files.open("model.safetensors") as f:
-            weights = f.read()
-        try:
-            state = load_safetensors(weights)
-        except SafetensorError as e:
-            raise CorruptFileError(directory / "model.safetensors", f"not readable weights: {e}") from None
-        try:
-            encoder.load_state_dict(state)
-        except RuntimeError as e:
-            first = str(e).splitlines()[1:2] or [str(e)]
-            raise CorruptFileError(
-                directory / "model.safetensors",
-                f"its weights do not fit the encoder config.json describes ({first[0].strip()}, ...)",
-            ) from None
+        load_weights(files, encoder)
         encoder.eval()
         known = {"format", "format_version", "architecture", "encoder", "tokenizer", "threshold"}
         metadata = {k: v for k, v in raw.items() if k not in known | {"siamdup_version"}}

@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load as load_safetensors
 from safetensors.torch import save_file
 
 from siamdup.signatures.config import FORMAT, FORMAT_VERSION, check_signature_config
@@ -29,6 +28,7 @@ from siamdup.storage import (
     atomic_directory,
     read_consistently,
 )
+from siamdup.storage.stored_model import load_weights, read_config
 from siamdup.trajectory.encoder import TrajectoryEncoder, TrajectoryEncoderConfig
 from siamdup.trajectory.features import FeatureConfig, feature_batch
 from siamdup.trajectory.points import Trajectory
@@ -176,21 +176,11 @@ class SignatureModel:
             raise SignatureModelLoadError(
                 f"{directory} is not a siamdup signature model: missing {', '.join(missing)}"
             )
-        try:
-            raw = json.loads(files.read_bytes("config.json", editable=True))
-        except ValueError as e:
-            raise CorruptFileError(directory / "config.json", f"not valid JSON: {e}") from None
+        raw = read_config(files)
         config = check_signature_config(raw, directory / "config.json")
         features = FeatureConfig(config.features.length, tuple(config.features.channels))
         encoder = TrajectoryEncoder(TrajectoryEncoderConfig(**config.encoder.model_dump()))
-        with files.open("model.safetensors") as f:
-            weights = f.read()
-        try:
-            encoder.load_state_dict(load_safetensors(weights))
-        except (SafetensorError, RuntimeError) as e:
-            raise CorruptFileError(
-                directory / "model.safetensors", f"weights do not fit config.json ({str(e)[:200]})"
-            ) from None
+        load_weights(files, encoder)
         metadata = {k: v for k, v in raw.items() if k not in KNOWN_KEYS}
         model = cls(encoder, features, config.threshold, config.aggregation, config.normalisation, metadata)
         model.path = directory

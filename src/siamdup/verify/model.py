@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load as load_safetensors
 from safetensors.torch import save_file
 
 from siamdup.model.siamese import pick_device
@@ -29,6 +28,7 @@ from siamdup.storage import (
     atomic_directory,
     read_consistently,
 )
+from siamdup.storage.stored_model import load_weights, read_config
 from siamdup.tokenizer import Tokenizer
 from siamdup.verify.cross_encoder import CrossEncoder, CrossEncoderConfig, PairInputs
 from siamdup.verify.saved_config import ARCHITECTURE, FORMAT, FORMAT_VERSION, VerifierConfig, check_config
@@ -129,20 +129,7 @@ class Verifier(PairScorer):
     def _build(cls, files: StoredFiles, config: VerifierConfig, tokenizer: Tokenizer) -> Verifier:
         directory = files.directory
         encoder = CrossEncoder(CrossEncoderConfig(**config.encoder.model_dump()))
-        with files.open("model.safetensors") as f:
-            weights = f.read()
-        try:
-            state = load_safetensors(weights)
-        except SafetensorError as e:
-            raise CorruptFileError(directory / "model.safetensors", f"not readable weights: {e}") from None
-        try:
-            encoder.load_state_dict(state)
-        except RuntimeError as e:
-            first = str(e).splitlines()[1:2] or [str(e)]
-            raise CorruptFileError(
-                directory / "model.safetensors",
-                f"its weights do not fit the network config.json describes ({first[0].strip()}, ...)",
-            ) from None
+        load_weights(files, encoder, "network")
         encoder.eval()
         verifier = cls(tokenizer, encoder, config.threshold, config.temperature, metadata_of(config))
         verifier.path = directory
@@ -165,10 +152,7 @@ def read_verifier(directory: Path, build: Any) -> Any:
         if missing:
             raise VerifierLoadError(f"{directory} is not a siamdup verifier: missing {', '.join(missing)}")
         config_path = directory / "config.json"
-        try:
-            raw = json.loads(files.read_bytes("config.json", editable=True))
-        except ValueError as e:
-            raise CorruptFileError(config_path, f"not valid JSON: {e}") from None
+        raw = read_config(files)
         config = check_config(raw, config_path)
         try:
             tokenizer = Tokenizer.from_json(files.read_bytes("tokenizer.json"), config.tokenizer.max_length)

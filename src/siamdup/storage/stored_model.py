@@ -1,0 +1,43 @@
+"""Reading the two files every saved model has: `config.json` and `model.safetensors`, from a consistent
+version of its directory (`StoredFiles`), with a `CorruptFileError` naming the file when either is damaged."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from safetensors import SafetensorError
+from safetensors.torch import load as load_safetensors
+from torch import nn
+
+from siamdup.storage.checksums import CorruptFileError
+from siamdup.storage.reading import StoredFiles
+
+CONFIG = "config.json"
+WEIGHTS = "model.safetensors"
+
+
+def read_config(files: StoredFiles) -> Any:
+    """The parsed `config.json` (not yet validated)."""
+    try:
+        return json.loads(files.read_bytes(CONFIG, editable=True))
+    except ValueError as e:
+        raise CorruptFileError(files.directory / CONFIG, f"not valid JSON: {e}") from None
+
+
+def load_weights(files: StoredFiles, module: nn.Module, built_from: str = "encoder") -> None:
+    """Load `model.safetensors` into `module` (built from the config, `built_from` naming what it is)."""
+    path = files.directory / WEIGHTS
+    with files.open(WEIGHTS) as f:
+        weights = f.read()
+    try:
+        state = load_safetensors(weights)
+    except SafetensorError as e:
+        raise CorruptFileError(path, f"not readable weights: {e}") from None
+    try:
+        module.load_state_dict(state)
+    except RuntimeError as e:
+        first = str(e).splitlines()[1:2] or [str(e)]
+        raise CorruptFileError(
+            path, f"its weights do not fit the {built_from} config.json describes ({first[0].strip()}, ...)"
+        ) from None

@@ -14,7 +14,6 @@ survive a restart; `ServedIndex` folds the journal into the saved index in the b
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -27,13 +26,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from siamdup import __version__
 from siamdup.index import DuplicateIndex, IndexUpdateError
 from siamdup.model.siamese import Siamese
+from siamdup.serve.auth import token_check
 from siamdup.serve.batching import QueryBatcher, limit_threads
 from siamdup.serve.errors import StrictJSONRoute, invalid_request, refused
 from siamdup.serve.limits import BodySizeLimit
@@ -114,7 +113,6 @@ def create_app(
     app.state.store = store
     app.state.batcher = batcher
     fingerprint = model.fingerprint()
-    bearer = HTTPBearer(auto_error=False)
 
     def no_index() -> HTTPException:
         return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no index loaded: start with --index DIR")
@@ -134,16 +132,9 @@ def create_app(
         limit_threads(settings.query_threads)
         return model.encode(texts)
 
-    def need_token(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
-        if token is None:
-            detail = "adding questions is disabled: start the service with --token or SIAMDUP_TOKEN"
-        elif credentials is None:
-            detail = "missing bearer token: send 'Authorization: Bearer <token>'"
-        elif not secrets.compare_digest(credentials.credentials.encode(), token.encode()):
-            detail = "wrong bearer token"
-        else:
-            return
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
+    need_token = token_check(
+        token, "adding questions is disabled: start the service with --token or SIAMDUP_TOKEN"
+    )
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page() -> str:

@@ -11,15 +11,14 @@ Enrolments are saved (atomically) before the answer is sent, so they survive a r
 
 from __future__ import annotations
 
-import secrets
 from importlib import resources
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from siamdup.serve.auth import token_check
 from siamdup.serve.errors import StrictJSONRoute
 from siamdup.serve.schemas import ErrorReply
 from siamdup.serve.signature_schemas import (
@@ -61,18 +60,8 @@ def _bad_signature(error: ValueError, *where: str | int) -> RequestValidationErr
 def signature_routes(verifier: SignatureVerifier, token: str | None) -> APIRouter:
     """The endpoints for `verifier`; `token` enables POST /signatures/enrol (None: enrolling is off)."""
     router = APIRouter(prefix="/signatures", tags=["signatures"], route_class=StrictJSONRoute)
-    bearer = HTTPBearer(auto_error=False)
 
-    def need_token(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
-        if token is None:
-            detail = "enrolling is disabled: start the service with --token or SIAMDUP_TOKEN"
-        elif credentials is None:
-            detail = "missing bearer token: send 'Authorization: Bearer <token>'"
-        elif not secrets.compare_digest(credentials.credentials.encode(), token.encode()):
-            detail = "wrong bearer token"
-        else:
-            return
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
+    need_token = token_check(token, "enrolling is disabled: start the service with --token or SIAMDUP_TOKEN")
 
     @router.get("", response_class=HTMLResponse, include_in_schema=False)
     def pad() -> str:

@@ -6,7 +6,7 @@ import json
 import zipfile
 
 import pytest
-from conftest import REAL_OMNIGLOT, needs_real_omniglot
+from omniglot_samples import REAL_OMNIGLOT, needs_real_omniglot
 from typer.testing import CliRunner
 
 from siamdup.cli import app

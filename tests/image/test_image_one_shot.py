@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import REAL_OMNIGLOT, needs_real_omniglot
+from omniglot_samples import REAL_OMNIGLOT, needs_real_omniglot
 
 from siamdup.image.baselines import hausdorff_costs, hausdorff_scores, ink_points, pixel_scores
 from siamdup.image.omniglot import Characters, OmniglotDataError, OneShotRun, load_background, load_runs

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-from conftest import clustered_vectors
 from helpers import FORUM_QUESTIONS
+from scale_samples import clustered_vectors
 from typer.testing import CliRunner
 
 from siamdup import Siamese

@@ -5,7 +5,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 import pytest
-from conftest import clustered_vectors, store_of
+from scale_samples import clustered_vectors, store_of
 
 from siamdup.index.dedupe import group_links, neighbour_links
 from siamdup.scale.compressed import (

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import one_thread
 from helpers import FORUM_QUESTIONS
 from typer.testing import CliRunner
+from verifier_samples import one_thread
 
 from siamdup.cli import app
 from siamdup.data.readers import read_pairs

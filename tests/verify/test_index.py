@@ -2,8 +2,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import one_thread
 from helpers import FORUM_QUESTIONS
+from verifier_samples import one_thread
 
 from siamdup import Siamese
 from siamdup.index import DuplicateIndex

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import one_thread
+from verifier_samples import one_thread
 
 from siamdup.verify import OnnxVerifier, Verifier, VerifierLoadError, export_onnx, load_verifier
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import TINY_BERT, one_thread
+from verifier_samples import TINY_BERT, one_thread
 
 from siamdup.verify import Verifier, VerifierLoadError, VerifyLimitError
 from siamdup.verify.building import new_verifier

@@ -2,8 +2,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import building, one_thread, tiny_verifier_config
 from rich.console import Console
+from verifier_samples import building, one_thread, tiny_verifier_config
 
 from siamdup.training.checkpoints import CHECKPOINT
 from siamdup.training.loop import train

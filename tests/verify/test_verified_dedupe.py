@@ -2,8 +2,8 @@ import csv
 from pathlib import Path
 
 import numpy as np
-from conftest import one_thread
 from typer.testing import CliRunner
+from verifier_samples import one_thread
 
 from siamdup import Siamese
 from siamdup.cli import app

@@ -153,6 +153,7 @@ async def switch_under_load(
     await asyncio.sleep(settle)
     async with httpx.AsyncClient(timeout=60) as http:
         switch_started, cpu_before = time.perf_counter(), cpu_seconds(service.process.pid)
+        queries_before = (await http.get(service.url + "/health")).json()["queries"]
         if add:
             body = {"questions": [{"text": t} for t in add]}
             response = await http.post(service.url + "/index", json=body, headers=AUTH)
@@ -188,6 +189,7 @@ async def switch_under_load(
         "add": add_seconds,
         "cut": window_end is not None,
         "queries": service.health().get("queries"),
+        "queries_before": queries_before,
     }
 
 
@@ -203,6 +205,12 @@ def report_switch(name: str, load: Load, result: dict) -> list[dict]:
     if batches.get("batches"):
         print(
             f"  queries answered {batches['answered'] / batches['batches']:.2f} to an encoder pass on average"
+        )
+    slowest = [(result["queries_before"] or {}).get("longest_pass_ms"), batches.get("longest_pass_ms")]
+    if None not in slowest:
+        print(
+            "  slowest encoder pass + search inside the service: "
+            f"{slowest[0]:.1f} ms {before.split(' (')[0]}, {slowest[1]:.1f} ms over the whole run"
         )
     print(
         f"  switch: {result['switch']:.1f} s from the start to HNSW search (the add answered in {result['add'] * 1e3:.0f} ms)"

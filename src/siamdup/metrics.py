@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn import metrics as skm
 
 __all__ = [
     "DPI",
@@ -136,6 +135,8 @@ def best_threshold(labels: np.ndarray, scores: np.ndarray, metric: str = "accura
 
 
 def _pair_metrics(y: np.ndarray, s: np.ndarray, threshold: float) -> dict[str, float | int | list | None]:
+    from sklearn import metrics as skm  # imported when used: it adds seconds to every command's start
+
     pred = (s > threshold).astype(np.int64)
     cm = skm.confusion_matrix(y, pred, labels=[0, 1])
     n_dup = int(y.sum())
@@ -229,6 +230,8 @@ def plot_roc(labels: np.ndarray, scores: np.ndarray, path: Path, threshold: floa
     n_pos = int(y.sum())
     n_neg = y.shape[0] - n_pos
     if n_pos > 0 and n_neg > 0:
+        from sklearn import metrics as skm
+
         fpr, tpr, _ = skm.roc_curve(y, s)
         auc = skm.roc_auc_score(y, s)
         ax.plot(fpr, tpr, color="C0", linewidth=2, label=f"ROC (AUC = {auc:.4f})")

@@ -109,8 +109,43 @@ def test_the_query_thread_uses_the_configured_thread_count(
     with TestClient(app) as client:
         response = client.post("/duplicates", json={"question": "How do I cook rice?", "k": 2})
         assert response.status_code == 200 and response.json()["matches"][0]["id"] == "rice"
-        assert client.get("/health").json()["queries"] == {"answered": 1, "batches": 1}
-    assert seen == [(wanted, wanted)]
+        queries = client.get("/health").json()["queries"]
+        assert (queries["answered"], queries["batches"]) == (1, 1) and queries["longest_pass_ms"] > 0
+    assert seen == [(wanted, wanted)] * 2  # the warm-up pass, then the query
+
+
+def test_the_query_path_is_warmed_up_before_the_service_answers(
+    shipped_model: Siamese, index: DuplicateIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    encoded: list[list[str]] = []
+    real_encode = shipped_model.encode
+    monkeypatch.setattr(shipped_model, "encode", lambda texts: encoded.append(texts) or real_encode(texts))
+    app = create_app(shipped_model, index)
+    with TestClient(app) as client:
+        assert len(encoded) == 1 and app.state.batcher._worker.is_alive()  # before any request
+        assert client.get("/health").json()["queries"] == {
+            "answered": 0,
+            "batches": 0,
+            "longest_pass_ms": 0.0,
+        }
+
+
+def test_a_failed_warm_up_does_not_stop_the_service(
+    shipped_model: Siamese, index: DuplicateIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_encode = shipped_model.encode
+    calls: list[int] = []
+
+    def failing_first(texts: list[str]):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("cold start failed")
+        return real_encode(texts)
+
+    monkeypatch.setattr(shipped_model, "encode", failing_first)
+    with TestClient(create_app(shipped_model, index)) as client:
+        response = client.post("/duplicates", json={"question": "How do I cook rice?", "k": 1})
+    assert response.status_code == 200 and response.json()["matches"][0]["id"] == "rice"
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="thread priorities are Linux's")

@@ -87,8 +87,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if store is not None:
+        if store is not None and batcher is not None:
             store.start()
+            await run_in_threadpool(batcher.warm_up)
         yield
         if store is not None and batcher is not None:
             await run_in_threadpool(batcher.close)

@@ -5,6 +5,9 @@ worker thread takes every question waiting (up to `query_batch`), encodes them i
 searches them in one FAISS call, so concurrent requests neither fight over the cores with their own
 intra-op thread pools nor each scan an exact index: an exact search of several queries reads the stored
 vectors once. Nothing waits on purpose for a batch to fill; questions arriving during a pass form the next.
+
+`warm_up()` makes one pass before the service answers, so that the first users do not pay for starting
+the worker thread and the first encoder and FAISS calls.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
@@ -50,6 +54,7 @@ class QueryBatcher:
         self.threads = threads
         self.batches = 0  # passes made, and questions answered in them
         self.answered = 0
+        self.longest_pass = 0.0  # seconds: the slowest encoder pass + search so far
         self._waiting: queue.SimpleQueue[_Query | None] = queue.SimpleQueue()
         self._worker: threading.Thread | None = None
         self._starting = threading.Lock()
@@ -63,8 +68,21 @@ class QueryBatcher:
                 self._worker = None
 
     def describe(self) -> dict:
-        """Questions answered and encoder passes made so far."""
-        return {"answered": self.answered, "batches": self.batches}
+        """Questions answered, encoder passes made and the slowest pass so far."""
+        return {
+            "answered": self.answered,
+            "batches": self.batches,
+            "longest_pass_ms": round(self.longest_pass * 1e3, 1),
+        }
+
+    def warm_up(self, question: str = "How do I start?") -> None:
+        """Answer one question and forget it in the counts: starts the worker and the first passes."""
+        try:
+            self.submit(question, 1).result()
+        except Exception:  # the service still starts; each query then reports the error itself
+            log.exception("warming up the query path failed")
+        self.batches = self.answered = 0
+        self.longest_pass = 0.0
 
     async def duplicates(self, question: str, k: int) -> list[Match]:
         """The k stored questions most similar to `question`, best first."""
@@ -99,6 +117,7 @@ class QueryBatcher:
     def _answer(self, queries: list[_Query]) -> None:
         if not queries:
             return
+        started = time.perf_counter()
         try:
             vectors = self.model.encode([q.question for q in queries])
             found = self.store.search(vectors, max(q.k for q in queries))
@@ -109,5 +128,6 @@ class QueryBatcher:
             return
         self.batches += 1
         self.answered += len(queries)
+        self.longest_pass = max(self.longest_pass, time.perf_counter() - started)
         for q, matches in zip(queries, found, strict=True):
             q.answer.set_result(matches[: q.k])

@@ -7,6 +7,17 @@ import pytest
 from helpers import DEFAULT_QQP_DIR, synthetic_pairs, tiny_config, write_partition_tsv
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The trainings on real data (marker `integration`) run in CI or with SIAMDUP_INTEGRATION=1, so that
+    a developer's default run stays short."""
+    if os.environ.get("CI", "").lower() == "true" or os.environ.get("SIAMDUP_INTEGRATION") == "1":
+        return
+    skip = pytest.mark.skip(reason="trains on real data: set CI=true or SIAMDUP_INTEGRATION=1 to run it")
+    for item in items:
+        if item.get_closest_marker("integration") is not None:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def qqp_dir() -> Path:
     """The real QQP data folder ($SIAMDUP_QQP_DIR or ../shared/data/qqp); skips the test when absent."""

@@ -46,7 +46,6 @@ def test_shipped_config_round_trips_so_its_fingerprint_is_stable() -> None:
     assert EncoderConfig(**saved).to_dict() == saved
 
 
-@pytest.mark.integration
 def test_shipped_weights_score_on_dev_what_their_metrics_say(qqp_dir) -> None:
     """The package stores the weights in float16; the copy must score on dev as the float32 model it came
     from did (metrics.json), at the stored τ."""

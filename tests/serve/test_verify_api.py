@@ -181,3 +181,9 @@ def test_verifying_holds_up_neither_queries_nor_adds(
         blocking.release.set()
         verifying.join(timeout=60)
     assert answers[0].status_code == 200 and len(answers[0].json()["matches"]) == 5
+
+
+def test_verify_on_an_empty_index_answers_no_matches(shipped_model: Siamese, verifier: Verifier) -> None:
+    client = TestClient(create_app(shipped_model, DuplicateIndex(shipped_model), verifier=verifier))
+    body = client.post("/duplicates", json={"question": ASKED, "verify": True}).json()
+    assert body["matches"] == [] and body["verifier_threshold"] == 0.45

@@ -155,7 +155,7 @@ def test_the_schema_lists_every_status_each_route_returns(client: TestClient) ->
         path: set(paths[path]["post"]["responses"]) for path in ("/similarity", "/duplicates", "/index")
     }
     assert statuses == {
-        "/similarity": {"200", "413", "422"},
-        "/duplicates": {"200", "413", "422", "503"},
+        "/similarity": {"200", "400", "413", "422"},
+        "/duplicates": {"200", "400", "413", "422", "503"},
         "/index": {"201", "401", "409", "413", "422", "503"},
     }

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from siamdup.cli.common import ModelOption, app, err, fail, load_index, load_model
 from siamdup.cli.locking import writes_to
 from siamdup.cli.paths import check_output_folder
+from siamdup.cli.verify_options import VerifierOption, VerifierRuntimeOption, load_verifier_or_fail
 from siamdup.index import DuplicateIndex
 from siamdup.serve.settings import ServiceSettings
 
@@ -55,7 +56,12 @@ def serve_command(
             help="Signature model directory; default: the one the store records, else the shipped one."
         ),
     ] = None,
+    verifier: VerifierOption = None,
+    verifier_runtime: VerifierRuntimeOption = "auto",
     max_body_bytes: Annotated[int, typer.Option(help=_help("max_body_bytes"))] = _DEFAULTS.max_body_bytes,
+    max_verified_pairs: Annotated[
+        int, typer.Option(help=_help("max_verified_pairs"))
+    ] = _DEFAULTS.max_verified_pairs,
     fold_every_adds: Annotated[int, typer.Option(help=_help("fold_every_adds"))] = _DEFAULTS.fold_every_adds,
     fold_every_seconds: Annotated[
         float, typer.Option(help=_help("fold_every_seconds"))
@@ -65,6 +71,8 @@ def serve_command(
     build_threads: Annotated[int, typer.Option(help=_help("build_threads"))] = _DEFAULTS.build_threads,
 ) -> None:
     """Serve the model over HTTP, with a web page at / and the API documented at /docs.
+
+    With --verifier DIR, requests may ask "verify": true: the verifier re-scores their pairs and decides.
 
     Example: SIAMDUP_TOKEN=secret siamdup serve --index index/ --port 8000
     """
@@ -76,6 +84,7 @@ def serve_command(
     try:
         settings = ServiceSettings(
             max_body_bytes=max_body_bytes,
+            max_verified_pairs=max_verified_pairs,
             fold_every_adds=fold_every_adds,
             fold_every_seconds=fold_every_seconds,
             query_batch=query_batch,
@@ -88,7 +97,10 @@ def serve_command(
     if index is not None and not (index / "manifest.json").exists():
         # A new index is created there: the folder must be free for it.
         check_output_folder(index, "--index", holds="index", marker="manifest.json")
-    verifier = open_verifier(signatures, signature_model) if signatures is not None else None
+    signature_verifier = open_verifier(signatures, signature_model) if signatures is not None else None
+    pair_verifier = None
+    if verifier is not None:
+        pair_verifier = load_verifier_or_fail(verifier, verifier_runtime, settings.query_threads)
     siamese = load_model(model)
     store = None
     if index is not None:
@@ -101,9 +113,10 @@ def serve_command(
     err.print(
         f"serving on http://{host}:{port}/  (API docs: /docs; adding questions {'on' if token else 'off'})"
     )
-    if verifier is not None:
-        err.print(
-            f"signature pad: http://{host}:{port}/signatures  ({len(verifier.writers()):,} writers enrolled)"
-        )
-    app_ = create_app(siamese, store, token, settings, signatures=verifier)
+    if pair_verifier is not None:
+        err.print(f'"verify": true on: verifier {verifier} (threshold {pair_verifier.threshold:.3f})')
+    if signature_verifier is not None:
+        writers = len(signature_verifier.writers())
+        err.print(f"signature pad: http://{host}:{port}/signatures  ({writers:,} writers enrolled)")
+    app_ = create_app(siamese, store, token, settings, signatures=signature_verifier, verifier=pair_verifier)
     uvicorn.run(app_, host=host, port=port, log_level="warning")

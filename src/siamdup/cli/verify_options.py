@@ -27,19 +27,29 @@ VerifierOption = Annotated[
     ),
 ]
 
+VerifierRuntimeOption = Annotated[
+    str,
+    typer.Option(
+        "--verifier-runtime",
+        help="What runs the verifier: auto (ONNX Runtime when the directory holds an export and onnxruntime "
+        "is installed, else PyTorch), torch, onnx, or onnx-int8 (the 8-bit export).",
+    ),
+]
+
 verify_app = typer.Typer(help="The verifier: a cross-encoder that checks the Siamese model's candidates.")
 app.add_typer(verify_app, name="verify")
 
 
-def load_verifier_or_fail(path: Path | None, runtime: str = "auto"):
-    """The verifier in `path`, or a clear exit: no directory given, a damaged one, the extra missing."""
-    from siamdup.verify import VerifierLoadError, VerifyExtraMissing, load_verifier
+def load_verifier_or_fail(path: Path | None, runtime: str = "auto", threads: int | None = None):
+    """The verifier in `path`, or a clear exit: no directory given, a damaged one, the extra missing, an
+    unknown runtime. `threads` bounds ONNX Runtime's threads."""
+    from siamdup.verify import VerifyExtraMissing, load_verifier
 
     if path is None:
         raise fail("--verify needs --verifier DIR: train one with siamdup train --recipe verifier --out DIR")
     try:
-        return load_verifier(path, runtime)
-    except (VerifierLoadError, VerifyExtraMissing) as e:
+        return load_verifier(path, runtime, threads)
+    except (ValueError, VerifyExtraMissing) as e:  # VerifierLoadError, or an unknown runtime
         raise fail(str(e)) from None
 
 

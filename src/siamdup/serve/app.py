@@ -2,6 +2,7 @@
 
     POST /similarity   {"pairs": [{"question1": ..., "question2": ...}]} -> similarity and decision per pair
     POST /duplicates   {"question": ..., "k": 5} -> the k most similar stored questions
+                       (both: "verify": true has the verifier re-score them and decide, see `verification`)
     POST /index        {"questions": [{"id": ..., "text": ...}]} -> adds them (needs the bearer token)
     GET  /health       model, τ and index size
     GET  /             the web page; /docs and /openapi.json describe the API
@@ -18,6 +19,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import numpy as np
 import swagger_ui_bundle
@@ -50,11 +52,16 @@ from siamdup.serve.schemas import (
 from siamdup.serve.settings import ServiceSettings
 from siamdup.serve.signatures import signature_routes
 from siamdup.serve.store import ServedIndex
+from siamdup.serve.verification import ServedVerifier, verifier_for
 from siamdup.signatures.verifier import SignatureVerifier
+
+if TYPE_CHECKING:
+    from siamdup.verify.scoring import PairScorer
 
 
 def _documented(*codes: int) -> dict[int | str, dict]:
     reasons = {
+        400: '"verify": true, but the service has no verifier (start it with --verifier DIR).',
         401: "Missing or wrong bearer token, or adding is off (no token configured).",
         409: "An id is already stored or repeated; nothing was added.",
         413: "The request body is over the size limit; it was not read.",
@@ -69,8 +76,11 @@ def create_app(
     token: str | None = None,
     settings: ServiceSettings | None = None,
     signatures: SignatureVerifier | None = None,
+    verifier: PairScorer | None = None,
 ) -> FastAPI:
     """The service for `model`; `index` enables /duplicates, and `token` enables POST /index.
+
+    `verifier` (see `siamdup.verify.load_verifier`) enables `"verify": true` on /similarity and /duplicates.
 
     `signatures` enables the /signatures endpoints and page (`token` then enables enrolling too).
 
@@ -113,6 +123,12 @@ def create_app(
     app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
     app.state.store = store
     app.state.batcher = batcher
+    verifying = (
+        None
+        if verifier is None
+        else ServedVerifier(verifier, settings.max_verified_pairs, settings.query_threads)
+    )
+    app.state.verifier = verifying
     fingerprint = model.fingerprint()
 
     def no_index() -> HTTPException:
@@ -160,32 +176,46 @@ def create_app(
             "threshold": model.threshold,
             "index": None if store is None else store.describe(),
             "queries": None if batcher is None else batcher.describe(),
+            "verifier": None if verifying is None else verifying.describe(),
             "adding_enabled": token is not None and store is not None,
             "max_body_bytes": settings.max_body_bytes,
         }
 
-    @app.post("/similarity", responses=_documented(413))
+    @app.post("/similarity", responses=_documented(400, 413), response_model_exclude_none=True)
     def similarity(request: SimilarityRequest) -> SimilarityResponse:
-        """Cosine similarity of each pair and the decision similarity > τ."""
+        """Cosine similarity of each pair and the decision similarity > τ; with verify, also the verifier's
+        probability, and its decision."""
+        checker = verifier_for(request.verify, verifying, len(request.pairs), "pairs")
         limit_threads(settings.query_threads)
-        scores, decisions = model.predict(
-            [p.question1 for p in request.pairs], [p.question2 for p in request.pairs]
-        )
-        results = [
-            PairScore(similarity=float(s), duplicate=bool(d)) for s, d in zip(scores, decisions, strict=True)
-        ]
-        return SimilarityResponse(threshold=model.threshold, results=results)
+        q1s, q2s = [p.question1 for p in request.pairs], [p.question2 for p in request.pairs]
+        scores, decisions = model.predict(q1s, q2s)
+        if checker is not None:
+            results = checker.pair_scores(q1s, q2s, scores, decisions)
+        else:
+            results = [
+                PairScore(similarity=float(s), duplicate=bool(d))
+                for s, d in zip(scores, decisions, strict=True)
+            ]
+        threshold = None if checker is None else checker.threshold
+        return SimilarityResponse(threshold=model.threshold, verifier_threshold=threshold, results=results)
 
-    @app.post("/duplicates", responses=_documented(413, 503))
+    @app.post("/duplicates", responses=_documented(400, 413, 503), response_model_exclude_none=True)
     async def duplicates(
         request: DuplicatesRequest, queries: QueryBatcher = Depends(need_batcher)
     ) -> DuplicatesResponse:
-        """The k stored questions most similar to the question, best first."""
-        matches = await queries.duplicates(request.question, request.k)
+        """The k stored questions most similar to the question, best first; with verify, re-scored by the
+        verifier, which decides, highest probability first."""
+        checker = verifier_for(request.verify, verifying, request.k, "k")
+        found = await queries.duplicates(request.question, request.k)
+        if checker is None:
+            matches = [MatchOut(**m.__dict__) for m in found]
+        else:  # on a request thread, after the batched search: no lock held, no other query waiting
+            matches = await run_in_threadpool(checker.matches, request.question, found)
         return DuplicatesResponse(
             question=request.question,
             threshold=model.threshold,
-            matches=[MatchOut(**m.__dict__) for m in matches],
+            verifier_threshold=None if checker is None else checker.threshold,
+            matches=matches,
         )
 
     @app.post(

@@ -7,7 +7,7 @@ against /openapi.json and the service agree on every request.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -58,36 +58,62 @@ class PairIn(_Strict):
     question2: Text  # type: ignore[valid-type]
 
 
+def _verify_flag(what: str) -> Any:
+    return Field(
+        default=False,
+        strict=True,
+        description=f"Have the verifier (a cross-encoder reading both questions together) re-score {what} and "
+        "decide; needs a service started with --verifier (else 400), at most its --max-verified-pairs pairs.",
+    )
+
+
+# Present only in answers to "verify": true, where `duplicate` is the verifier's decision.
+VERIFICATION = "The verifier's calibrated P(duplicate); present with verify."
+COSINE_DUPLICATE = "similarity > τ, the Siamese model's own decision; present with verify."
+VERIFIER_THRESHOLD = "The verifier's threshold, which `duplicate` is decided at; present with verify."
+DECISION = "The decision: verification > the verifier's threshold with verify, else similarity > τ."
+
+
 class SimilarityRequest(_Strict):
     pairs: list[PairIn] = Field(min_length=1, max_length=MAX_PAIRS)
+    verify: bool = _verify_flag("each pair")
 
 
 class PairScore(BaseModel):
-    similarity: float
-    duplicate: bool
+    similarity: float = Field(description="Cosine similarity of the two questions' vectors.")
+    duplicate: bool = Field(description=DECISION)
+    cosine_duplicate: bool | None = Field(default=None, description=COSINE_DUPLICATE)
+    verification: float | None = Field(default=None, description=VERIFICATION)
 
 
 class SimilarityResponse(BaseModel):
-    threshold: float
+    threshold: float = Field(description="τ, the Siamese model's threshold.")
+    verifier_threshold: float | None = Field(default=None, description=VERIFIER_THRESHOLD)
     results: list[PairScore]
 
 
 class DuplicatesRequest(_Strict):
     question: Text  # type: ignore[valid-type]
     k: int = Field(default=5, ge=1, le=MAX_K, strict=True)
+    verify: bool = _verify_flag("the k candidates the index found")
 
 
 class MatchOut(BaseModel):
     id: str
     text: str
-    similarity: float
-    duplicate: bool
+    similarity: float = Field(description="Cosine similarity to the question.")
+    duplicate: bool = Field(description=DECISION)
+    cosine_duplicate: bool | None = Field(default=None, description=COSINE_DUPLICATE)
+    verification: float | None = Field(default=None, description=VERIFICATION)
 
 
 class DuplicatesResponse(BaseModel):
     question: str
-    threshold: float
-    matches: list[MatchOut]
+    threshold: float = Field(description="τ, the Siamese model's threshold.")
+    verifier_threshold: float | None = Field(default=None, description=VERIFIER_THRESHOLD)
+    matches: list[MatchOut] = Field(
+        description="Most similar first; with verify, highest verification first."
+    )
 
 
 class NewQuestion(_Strict):

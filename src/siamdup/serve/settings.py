@@ -7,8 +7,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class ServiceSettings(BaseModel):
-    """How much one request may send, how often added questions are folded into the saved index, and
-    how many threads queries and the HNSW build use."""
+    """How much one request may send and have verified, how often added questions are folded into the saved
+    index, and how many threads queries and the HNSW build use."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -16,6 +16,13 @@ class ServiceSettings(BaseModel):
         default=256 * 1024,
         ge=1024,
         description="Largest request body accepted; a larger one is refused with 413 before it is read.",
+    )
+    max_verified_pairs: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description='Most pairs the verifier reads for one request with "verify": true (the pairs of '
+        "/similarity, k of /duplicates); a request asking more is refused with 422.",
     )
     fold_every_adds: int = Field(
         default=10_000,

@@ -94,7 +94,9 @@ def test_training_on_every_alphabet_keeps_the_last_epoch(synthetic_omniglot, tmp
     assert "every alphabet" in model.metadata["trained_on"]
     background = load_background(synthetic_omniglot, size=16)
     every, _ = training_data(background, config)
-    held_out, _ = training_data(background, ImageTrainConfig(**tiny, validation_alphabets=["Gamma"]))
+    held_out, _ = training_data(
+        background, ImageTrainConfig(**tiny, validation_alphabets=["Gamma"], hold_out=True)
+    )
     assert len(every) == 4 * len(background.names) == 4 * 28  # with the 90° turns as characters
     assert len(held_out) == 4 * (28 - 6)
     with pytest.raises(ValueError, match="views must be one of"):

@@ -15,7 +15,10 @@ from siamdup.image.one_shot import one_shot_accuracy
 from siamdup.image.settings import ImageTrainConfig
 from siamdup.image.training import train_images
 
-TINY = dict(size=16, channels=16, blocks=2, dim=32, classes_per_batch=8, lr=5e-3, ways=5, validation_runs=12)
+TINY = dict(
+    size=16, channels=16, blocks=2, dim=32, classes_per_batch=8, lr=5e-3, ways=5, validation_runs=12,
+    hold_out=True, views="none",
+)  # fmt: skip
 
 
 def tiny_config(**overrides) -> ImageTrainConfig:

@@ -17,6 +17,7 @@ from siamdup.image.one_shot import accuracy_from_scores, run_scores
 from siamdup.image.reading import ImageReadError
 from siamdup.image.settings import ImageTrainConfig
 from siamdup.image.training import CHECKPOINT, train_images
+from siamdup.image.views import VIEW_SETS
 
 images_app = typer.Typer(
     help="Images: train a small CNN on Omniglot's background characters, measure its 20-way one-shot "
@@ -64,16 +65,31 @@ def train_command(
     augment: Annotated[bool, typer.Option(help="Random affine distortions (Koch et al. 2015).")] = True,
     rotations: Annotated[bool, typer.Option(help="Count each character turned by 90° as a new one.")] = True,
     validation_alphabets: Annotated[
-        str, typer.Option(help="Background alphabets held out to choose the best epoch, comma-separated.")
+        str, typer.Option(help="Background alphabets whose one-shot runs are scored after each epoch.")
     ] = "Balinese,Early_Aramaic",
+    hold_out: Annotated[
+        bool,
+        typer.Option(
+            help="Leave the validation alphabets out of training and keep the epoch best on them; with "
+            "--no-hold-out train on every alphabet and keep the last epoch."
+        ),
+    ] = ImageTrainConfig.hold_out,
+    views: Annotated[
+        str,
+        typer.Option(
+            help=f"Test-time views the saved model averages: {', '.join(VIEW_SETS)} "
+            "(each view is one more pass of the CNN)."
+        ),
+    ] = ImageTrainConfig.views,
     ways: Annotated[int, typer.Option(min=2, help="Characters per validation one-shot run.")] = 20,
     threads: Annotated[int | None, typer.Option(min=1, help="CPU threads for torch.")] = None,
     resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last epoch.")] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace a model already in --out.")] = False,
 ) -> None:
-    """Train the image encoder on the background characters; keep the best epoch by held-out 20-way accuracy.
+    """Train the image encoder on the background characters, scoring 20-way runs of the validation
+    alphabets after each epoch (with --hold-out: kept out of training, and the best epoch kept).
 
-    Example: siamdup images train --data ../shared/data/omniglot --out models/omniglot --max-minutes 20
+    Example: siamdup images train --data ../shared/data/omniglot --out models/omniglot --max-minutes 20 --threads 2
     """
     check_output_folder(out_dir, "--out", holds="model", marker="config.json", inputs=[("--data", data)])
     if resume and not (out_dir / CHECKPOINT).is_dir():
@@ -92,6 +108,8 @@ def train_command(
         augment=augment,
         rotations=rotations,
         validation_alphabets=[a.strip() for a in validation_alphabets.split(",") if a.strip()],
+        hold_out=hold_out,
+        views=views,
         max_minutes=max_minutes,
     )
     try:

@@ -21,6 +21,7 @@ from safetensors.torch import save_file
 
 from siamdup.image.encoder import ImageEncoder, ImageEncoderConfig
 from siamdup.image.reading import read_image
+from siamdup.image.views import IDENTITY, View, embed_views
 from siamdup.storage import (
     ChecksumMismatchError,
     CorruptFileError,
@@ -67,6 +68,7 @@ class ImageModelConfig(BaseModel):
     architecture: Literal["cnn"]
     encoder: CNNSettings
     threshold: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-1, le=1)]
+    views: Annotated[list[View], Field(min_length=1, max_length=32)] = [View()]
     siamdup_version: StrictStr | None = None
 
 
@@ -74,10 +76,15 @@ class ImageModel:
     """Twin-CNN image matcher: `embed`, `embed_files`, `compare`, `save`, `load`."""
 
     def __init__(
-        self, encoder: ImageEncoder, threshold: float = DEFAULT_THRESHOLD, metadata: dict | None = None
+        self,
+        encoder: ImageEncoder,
+        threshold: float = DEFAULT_THRESHOLD,
+        metadata: dict | None = None,
+        views: Sequence[View] = IDENTITY,
     ) -> None:
         self.encoder = encoder
         self.threshold = float(threshold)
+        self.views = tuple(views)  # test-time views whose vectors are averaged (views.py)
         self.metadata = dict(metadata or {})
         self.path: Path | None = None
 
@@ -94,7 +101,8 @@ class ImageModel:
 
     @torch.inference_mode()
     def embed(self, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
-        """Unit vectors (n, dim) float32 of images (n, size, size), ink high (as `read_image` gives)."""
+        """Unit vectors (n, dim) float32 of images (n, size, size), ink high (as `read_image` gives): the
+        mean over the model's test-time `views`, normalised."""
         images = np.asarray(images, dtype=np.float32)
         if images.ndim != 3 or images.shape[1:] != (self.size, self.size):
             raise ValueError(
@@ -105,7 +113,7 @@ class ImageModel:
         out = np.empty((len(images), self.encoder.dim), dtype=np.float32)
         for start in range(0, len(images), batch_size):
             chunk = torch.from_numpy(images[start : start + batch_size])
-            out[start : start + batch_size] = self.encoder(chunk).numpy()
+            out[start : start + batch_size] = embed_views(self.encoder, chunk, self.views).numpy()
         self.encoder.train(was_training)
         return out
 
@@ -132,6 +140,7 @@ class ImageModel:
             "architecture": ImageEncoder.architecture,
             "encoder": self.encoder.config.to_dict(),
             "threshold": self.threshold,
+            "views": [view.model_dump() for view in self.views],
             **self.metadata,
             "siamdup_version": __version__,
         }
@@ -184,7 +193,7 @@ class ImageModel:
         encoder = ImageEncoder(ImageEncoderConfig(**config.encoder.model_dump()))
         load_weights(files, encoder)
         encoder.eval()
-        known = {"format", "format_version", "architecture", "encoder", "threshold", "siamdup_version"}
-        model = cls(encoder, config.threshold, {k: v for k, v in raw.items() if k not in known})
+        metadata = {k: v for k, v in raw.items() if k not in ImageModelConfig.model_fields}
+        model = cls(encoder, config.threshold, metadata, config.views)
         model.path = directory
         return model

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 
 from siamdup.image.encoder import ImageEncoderConfig
+from siamdup.image.views import VIEW_SETS
 
 LOSSES = ("softmax", "triplet")
 
@@ -26,7 +27,11 @@ class ImageTrainConfig:
     margin: float = 0.25  # the triplet loss's α
     augment: bool = True  # Koch et al.'s random affine distortions
     rotations: bool = True  # each character turned by 90°, 180°, 270° counts as three more classes
+    views: str = "scales"  # test-time views averaged by the saved model (a name of views.VIEW_SETS)
     validation_alphabets: list[str] = field(default_factory=lambda: ["Balinese", "Early_Aramaic"])
+    # Held out: trained without them, and the epoch best on their runs is kept. Not held out: trained on
+    # them too (more characters), the last epoch kept, their runs only watched and used for τ.
+    hold_out: bool = False
     validation_runs: int = 40  # one-shot runs drawn from the validation alphabets
     ways: int = 20  # characters per validation run
     splits: list[str] = field(default_factory=lambda: ["small1", "small2"])
@@ -63,5 +68,7 @@ class ImageTrainConfig:
             raise ValueError("lr and scale must be positive, weight_decay and margin not negative")
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, not {self.loss!r}")
+        if self.views not in VIEW_SETS:
+            raise ValueError(f"views must be one of {', '.join(VIEW_SETS)}, not {self.views!r}")
         if self.max_minutes is not None and not self.max_minutes > 0:
             raise ValueError(f"max_minutes must be positive, not {self.max_minutes}")

@@ -2,9 +2,9 @@
 
 Each epoch runs class-disjoint batches of drawing pairs (batches.py), distorted at random (augment.py),
 through the in-batch softmax or mined triplet loss of `siamdup.losses`, then scores 20-way one-shot runs drawn
-from held-out background alphabets. The best epoch by that accuracy is saved to `out` with τ tuned on the
-same runs' pairs; `out/checkpoint/` holds the latest state for `resume`. The standard evaluation runs are
-never read here.
+from the validation alphabets. With those alphabets held out, the best epoch by that accuracy is saved to
+`out`; trained on as well, the last epoch is. τ is tuned on the same runs' pairs; `out/checkpoint/` holds the
+latest state for `resume`. The standard evaluation runs are never read here.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from siamdup.image.model import ImageModel
 from siamdup.image.omniglot import Characters, OneShotRun, load_background
 from siamdup.image.one_shot import accuracy_from_scores, make_runs, run_scores
 from siamdup.image.settings import ImageTrainConfig
+from siamdup.image.views import VIEW_SETS
 from siamdup.losses import InBatchSoftmaxLoss, MinedTripletLoss
 from siamdup.metrics import best_threshold
 from siamdup.storage import atomic_directory, recover
@@ -76,7 +77,8 @@ def training_data(background: Characters, config: ImageTrainConfig) -> tuple[tor
             f"(it has {', '.join(background.alphabets)})"
         )
     validation = make_runs(background.select(held_out), config.validation_runs, config.ways, seed=config.seed)
-    images = torch.from_numpy(background.select(held_out, keep=False).images)
+    training = background.select(held_out, keep=False) if config.hold_out else background
+    images = torch.from_numpy(training.images)
     return (rotated_classes(images) if config.rotations else images), validation
 
 
@@ -143,12 +145,12 @@ def train_images(
             f"epoch {epoch}: loss {loss:.4f}, validation 20-way {record['accuracy']:.4f}, "
             f"τ {record['threshold']:.3f}, {state.train_seconds:.0f} s"
         )
-        if record["accuracy"] > state.best["accuracy"]:
+        if record["accuracy"] > state.best["accuracy"] or not config.hold_out:
             state.best = {"accuracy": record["accuracy"], "epoch": epoch, "threshold": record["threshold"]}
             save_best(run, out, record, Path(data))
         state.epoch = epoch
         save_checkpoint(checkpoint, run, state, Path(data))
-        if epoch - state.best["epoch"] >= config.patience:
+        if config.hold_out and epoch - state.best["epoch"] >= config.patience:
             console.print(f"No validation gain for {config.patience} epochs: stopping early")
             break
     if state.train_seconds >= budget:
@@ -169,6 +171,7 @@ def start_run(data: Path, config: ImageTrainConfig, checkpoint: Path | None, con
         f"({', '.join(config.splits)}); {len(validation)} validation runs from {', '.join(config.validation_alphabets)}"
     )
     model = ImageModel.untrained(config.encoder_config(), seed=config.seed)
+    model.views = VIEW_SETS[config.views]
     optimizer = torch.optim.AdamW(model.encoder.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     loss_fn: nn.Module = (
         InBatchSoftmaxLoss(scale=config.scale)
@@ -238,9 +241,12 @@ def train_step(run: ImageRun, rows: np.ndarray, generator: torch.Generator) -> f
 def save_best(run: ImageRun, out: Path, record: dict, data: Path) -> None:
     """Save this epoch's model, the best so far, with τ from the validation pairs and its metrics."""
     run.model.threshold = record["threshold"]
+    splits, watched = ", ".join(run.config.splits), ", ".join(run.config.validation_alphabets)
+    seen = "" if run.config.hold_out else f" of {watched}, characters seen in training"
     run.model.metadata = {
-        "threshold_source": f"F1-optimal on the pairs of {record['trials']} validation trials",
-        "trained_on": f"Omniglot background {', '.join(run.config.splits)} without {', '.join(run.config.validation_alphabets)}",
+        "threshold_source": f"F1-optimal on the pairs of {record['trials']} validation trials{seen}",
+        "trained_on": f"Omniglot background {splits}"
+        + (f" without {watched}" if run.config.hold_out else ", every alphabet"),
     }
     metrics = {
         "best_epoch": record["epoch"],

@@ -94,7 +94,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    print(f"machine: {describe()}  (PyTorch threads: {args.threads})")
+    print(f"machine: {describe()}")
     records = load_svc2004(args.data)
     if args.model is not None:
         model = SignatureModel.load(args.model)

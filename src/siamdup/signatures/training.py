@@ -27,9 +27,12 @@ from siamdup.signatures.tuning import fuse_on_dev, tune_on_dev
 from siamdup.storage import atomic_directory, recover
 from siamdup.training.checkpoints import load_optimizer_state, optimizer_state_tensors
 from siamdup.trajectory.augment import augment
-from siamdup.trajectory.features import DEFAULT_CHANNELS, feature_batch
+from siamdup.trajectory.features import feature_batch
 from siamdup.trajectory.svc2004 import SignatureRecord
 
+# Each channel z-normalised over its signature: the shape of the writing, not its scale, which varies
+# more between writers than a model trained on a few dozen of them can learn to ignore.
+LEARNED_CHANNELS = ("vx", "vy", "speed", "cos", "sin", "curvature", "pressure", "pen_down")
 CHECKPOINT = "checkpoint"
 TRAINER_STATE = "trainer_state.json"
 LOSSES = ("softmax", "triplet")
@@ -50,8 +53,8 @@ class SignatureTrainSettings:
     bidirectional: bool = True
     dropout: float = 0.1
     length: int = 128
-    channels: tuple[str, ...] = field(default_factory=lambda: DEFAULT_CHANNELS)
-    standardise: bool = False  # z-normalise each feature channel over the signature
+    channels: tuple[str, ...] = field(default_factory=lambda: LEARNED_CHANNELS)
+    standardise: bool = True  # z-normalise each feature channel over the signature
     augment: bool = True
     schedule: str = "constant"  # or "cosine": from the set rate down to 0 at the last epoch
     fusion: bool = True  # the best epoch's decision rule fuses its score with DTW (weight tuned on dev)

@@ -34,7 +34,7 @@ def _diagonals(la: int, lb: int) -> list[tuple[np.ndarray, ...]]:
     """Per anti-diagonal of a (la + 1, lb + 1) table: the flat indices of its cells, of their upper,
     left and upper-left neighbours, and of each cell's step cost in the (la, lb) cost table."""
     width = lb + 1
-    out = []
+    out: list[tuple[np.ndarray, ...]] = []
     for k in range(2, la + lb + 1):
         i = np.arange(max(1, k - lb), min(la, k - 1) + 1)
         j = k - i

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import torch
 import typer
 from rich.table import Table
@@ -201,6 +202,15 @@ def evaluate_command(
     for name, result in results.items():
         table.add_row(name, f"{result.figures()['skilled_eer']:.2%}", f"{result.figures()['random_eer']:.2%}")
     out.print(table)
+    rule = "fused" if model.fusion is not None and "fused" in results else "model"
+    if model.fusion is None or rule == "fused":
+        scores, tau = results[rule], model.threshold
+        out.print(
+            f"the model's decision rule ({rule}) at its τ = {tau:.4f}: "
+            f"{np.mean(scores.genuine <= tau):.2%} of genuine signatures refused, "
+            f"{np.mean(scores.skilled > tau):.2%} of skilled and {np.mean(scores.random > tau):.2%} of "
+            "random forgeries accepted"
+        )
     if plot is not None:
         from siamdup.signatures.plots import det_plot
 

@@ -44,6 +44,7 @@ def test_train_then_evaluate_on_synthetic_folder(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "skilled EER" in result.output and "dtw" in result.output and plot.stat().st_size > 1000
+    assert "decision rule (fused) at its τ" in result.output
 
 
 def test_bad_input_is_a_clear_error(tmp_path):

@@ -64,7 +64,8 @@ def test_tiny_model_separates_synthetic_writers(tmp_path):
     assert after["skilled_eer"] < 0.15 and after["random_eer"] < 0.05
     assert after["skilled_eer"] < before.figures()["skilled_eer"]
     assert metrics["best"]["skilled_eer"] == pytest.approx(after["skilled_eer"], abs=1e-6)
-    assert model.metadata["dev_writers"] == dev_writers and model.threshold == metrics["best"]["threshold"]
+    assert model.metadata["dev_writers"] == dev_writers and model.fusion is not None
+    assert model.threshold == pytest.approx(metrics["best"]["fused"]["skilled_threshold"])
 
 
 def test_cosine_schedule_runs_from_the_rate_to_zero():

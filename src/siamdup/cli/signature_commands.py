@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import torch
 import typer
 from rich.table import Table
@@ -24,6 +25,9 @@ signatures_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(signatures_app, name="signatures")
+
+# What a run saved before these settings existed trained with, so that it resumes as it began.
+PRE_FUSION_SETTINGS = {"standardise": False, "fusion": False}
 
 DataOption = Annotated[
     Path,
@@ -86,6 +90,13 @@ def train_command(
         bool, typer.Option(help="Continue the run saved in --out from its last epoch, with its settings.")
     ] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace a model already in --out (else refused).")] = False,
+    fusion: Annotated[
+        bool,
+        typer.Option(
+            help="Make the decision rule the learned score fused with DTW (weight and τ tuned on the dev "
+            "writers); --no-fusion: the learned score alone."
+        ),
+    ] = True,
     threads: Annotated[int, typer.Option(min=1, help="CPU threads for PyTorch.")] = 2,
 ) -> None:
     """Train a signature encoder on SVC2004 writers; keep the epoch with the lowest dev skilled-forgery EER.
@@ -102,6 +113,7 @@ def train_command(
         steps_per_epoch=steps_per_epoch,
         d_model=d_model,
         length=length,
+        fusion=fusion,
     )
     train_list, dev_list = (
         parse_writers(train_writers, "--train-writers"),
@@ -113,7 +125,7 @@ def train_command(
             raise fail(f"nothing to resume in {out_dir}: no {CHECKPOINT}/trainer_state.json")
         saved = json.loads(state_file.read_text())
         settings = SignatureTrainSettings(
-            **{**saved["settings"], "epochs": epochs, "max_minutes": max_minutes}
+            **{**PRE_FUSION_SETTINGS, **saved["settings"], "epochs": epochs, "max_minutes": max_minutes}
         )
         train_list, dev_list = saved["train_writers"], saved["dev_writers"]
     elif (out_dir / "config.json").exists() and not overwrite:
@@ -139,6 +151,12 @@ def train_command(
         f"best epoch {best['epoch']}: dev skilled EER {best['skilled_eer']:.2%}, random EER "
         f"{best['random_eer']:.2%}; model in {out_dir}"
     )
+    if "fused" in best:
+        fused = best["fused"]
+        out.print(
+            f"decision rule: fused with DTW (weight {fused['weight']:.1f} on the learned score), dev skilled "
+            f"EER {fused['skilled_eer']:.2%}, random EER {fused['random_eer']:.2%}"
+        )
 
 
 @signatures_app.command("evaluate")
@@ -184,6 +202,15 @@ def evaluate_command(
     for name, result in results.items():
         table.add_row(name, f"{result.figures()['skilled_eer']:.2%}", f"{result.figures()['random_eer']:.2%}")
     out.print(table)
+    rule = "fused" if model.fusion is not None and "fused" in results else "model"
+    if model.fusion is None or rule == "fused":
+        scores, tau = results[rule], model.threshold
+        out.print(
+            f"the model's decision rule ({rule}) at its τ = {tau:.4f}: "
+            f"{np.mean(scores.genuine <= tau):.2%} of genuine signatures refused, "
+            f"{np.mean(scores.skilled > tau):.2%} of skilled and {np.mean(scores.random > tau):.2%} of "
+            "random forgeries accepted"
+        )
     if plot is not None:
         from siamdup.signatures.plots import det_plot
 

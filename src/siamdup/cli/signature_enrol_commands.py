@@ -133,9 +133,10 @@ def verify_command(
         print(json.dumps({**result.__dict__, "file": str(file)}))
         return
     decision = "[green]genuine[/]" if result.genuine else "[red]forgery[/]"
+    rule = verifier.model.aggregation + (", fused with DTW" if verifier.model.fusion is not None else "")
     out.print(
         f"{escape(str(file))}: score {result.score:.4f} against {len(result.reference_scores)} reference(s) "
-        f"of {escape(writer)} ({verifier.model.aggregation}) → {decision} at τ = {result.threshold:.4f}"
+        f"of {escape(writer)} ({rule}) → {decision} at τ = {result.threshold:.4f}"
     )
     table = Table(title="similarity to each reference", title_justify="left")
     table.add_column("reference")

@@ -1,49 +1,26 @@
-"""The learned model and the DTW baseline scored on the same SVC2004 protocol trials, side by side."""
+"""The learned model, the DTW baseline and their fusion scored on the same SVC2004 protocol trials."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from siamdup.signatures.dtw import dtw_distances
 from siamdup.signatures.evaluation import (
     ProtocolScores,
-    WriterTrial,
     embedding_similarity,
     protocol_scores,
     protocol_trials,
 )
+from siamdup.signatures.fusion import DTW_AGGREGATION, DTW_NORMALISATION, FusionRule, dtw_similarity
 from siamdup.signatures.model import SignatureModel
-from siamdup.trajectory.features import FeatureConfig, feature_batch
 from siamdup.trajectory.svc2004 import SignatureRecord
-
-# DTW reads the same resampled, normalised trajectories as the encoder, in the channels that served it
-# best on dev writers. Its similarity is -log(distance), so the "reference-spread" normalisation divides
-# by the references' own mean distance, as DTW verifiers do.
-DTW_CHANNELS = ("vx", "vy", "pressure")
-DTW_AGGREGATION = "mean"
-DTW_NORMALISATION = "reference-spread"
-
-
-def dtw_similarity(records: list[SignatureRecord], features: FeatureConfig):
-    """A trial's (pool, candidates) similarity matrix by DTW, computed for the pairs the trial uses."""
-    steps = feature_batch([r.trajectory for r in records], features)
-
-    def similarity(trial: WriterTrial) -> np.ndarray:
-        rows, cols = np.meshgrid(trial.pool, trial.candidates, indexing="ij")
-        distances = dtw_distances(steps[rows.ravel()], steps[cols.ravel()]).reshape(rows.shape)
-        return -np.log(distances + 1e-9)
-
-    return similarity
-
-
-def dtw_features(features: FeatureConfig) -> FeatureConfig:
-    return FeatureConfig(features.length, DTW_CHANNELS)
 
 
 def compare(
     model: SignatureModel, records: list[SignatureRecord], writers: list[int], seed: int = 0, dtw: bool = True
 ) -> dict[str, ProtocolScores]:
-    """Protocol scores of the model (its stored scoring) and, with `dtw`, of the DTW baseline."""
+    """Protocol scores of the model's learned score (its stored scoring) and, with `dtw`, of the DTW
+    baseline and of the fusion: the model's stored fusion rule, or for a model without one an even mix
+    of both scores standardised over these trials."""
     trials = protocol_trials(records, writers, seed=seed)
     embeddings = model.embed([r.trajectory for r in records])
     results = {
@@ -52,23 +29,22 @@ def compare(
         )
     }
     if dtw:
-        results["dtw"] = protocol_scores(
-            trials, dtw_similarity(records, dtw_features(model.features)), DTW_AGGREGATION, DTW_NORMALISATION
-        )
-        results["fused"] = fuse(results["model"], results["dtw"])
+        results["dtw"] = protocol_scores(trials, dtw_similarity(records), DTW_AGGREGATION, DTW_NORMALISATION)
+        results["fused"] = fuse(results["model"], results["dtw"], model.fusion)
     return results
 
 
-def fuse(a: ProtocolScores, b: ProtocolScores, weight: float = 0.5) -> ProtocolScores:
-    """The weighted mean of two verifiers' scores of the same trials, each first standardised over all
-    its scores (no labels used), so that neither dominates by its units."""
-
-    def standardised(scores: ProtocolScores) -> list[np.ndarray]:
-        pooled = np.concatenate([scores.genuine, scores.skilled, scores.random])
-        return [
-            (s - pooled.mean()) / (pooled.std() + 1e-12)
-            for s in (scores.genuine, scores.skilled, scores.random)
+def fuse(a: ProtocolScores, b: ProtocolScores, rule: FusionRule | None = None) -> ProtocolScores:
+    """`rule` applied to two verifiers' scores of the same trials; without a rule, the mean of the two
+    each standardised over all its scores here (no labels used), so that neither dominates by its units."""
+    if rule is None:
+        stats = [
+            (float(p.mean()), float(p.std()) or 1.0)
+            for p in (np.concatenate([s.genuine, s.skilled, s.random]) for s in (a, b))
         ]
-
-    parts = [weight * x + (1 - weight) * y for x, y in zip(standardised(a), standardised(b), strict=True)]
-    return ProtocolScores(*parts)
+        rule = FusionRule(0.5, *stats[0], *stats[1])
+    return ProtocolScores(
+        rule.combine(a.genuine, b.genuine),
+        rule.combine(a.skilled, b.skilled),
+        rule.combine(a.random, b.random),
+    )

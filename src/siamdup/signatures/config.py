@@ -36,6 +36,15 @@ class EncoderSettings(Strict):
 class FeatureSettings(Strict):
     length: Annotated[StrictInt, Field(ge=4, le=100_000)] = 128
     channels: Annotated[list[Channel], Field(min_length=1)]
+    standardise: StrictBool = False
+
+
+class FusionSettings(Strict):
+    weight: Annotated[Finite, Field(ge=0, le=1)]
+    model_mean: Finite
+    model_std: Annotated[Finite, Field(gt=0)]
+    dtw_mean: Finite
+    dtw_std: Annotated[Finite, Field(gt=0)]
 
 
 class SignatureConfig(BaseModel):
@@ -48,6 +57,7 @@ class SignatureConfig(BaseModel):
     features: FeatureSettings
     aggregation: Literal["max", "mean"] = "max"
     normalisation: Literal["none", "reference-spread", "reference-z"] = "none"
+    fusion: FusionSettings | None = None
     threshold: Finite
     siamdup_version: StrictStr | None = None
 

@@ -2,7 +2,7 @@
 references, and the decision threshold τ, saved together.
 
 A model directory holds `model.safetensors`, `config.json` (encoder and feature settings, aggregation,
-score normalisation, τ), after training `metrics.json`, and `checksums.sha256`, written and read through
+score normalisation, the fusion with DTW when there is one, τ of the decision rule), after training `metrics.json`, and `checksums.sha256`, written and read through
 `siamdup.storage` (writer lock, atomic save, checksums verified on load), as `siamdup.model.Siamese` does.
 """
 
@@ -19,6 +19,7 @@ from safetensors import SafetensorError
 from safetensors.torch import save_file
 
 from siamdup.signatures.config import FORMAT, FORMAT_VERSION, check_signature_config
+from siamdup.signatures.fusion import DTW_FEATURES, FusionRule, dtw_scores
 from siamdup.signatures.scoring import aggregate
 from siamdup.storage import (
     ChecksumMismatchError,
@@ -36,7 +37,7 @@ from siamdup.trajectory.points import Trajectory
 FILES = ("config.json", "model.safetensors")
 DEFAULT_THRESHOLD = 0.5  # until a threshold is tuned on dev writers
 KNOWN_KEYS = {"format", "format_version", "architecture", "encoder", "features", "aggregation"}
-KNOWN_KEYS |= {"normalisation", "threshold", "siamdup_version"}
+KNOWN_KEYS |= {"normalisation", "threshold", "siamdup_version", "fusion"}
 
 
 class SignatureModelLoadError(ValueError):
@@ -59,20 +60,23 @@ class SignatureModel:
         aggregation: str = "max",
         normalisation: str = "none",
         metadata: dict | None = None,
+        fusion: FusionRule | None = None,
     ) -> None:
         self.encoder = encoder.eval()
         self.features = features
         self.threshold = float(threshold)
         self.aggregation = aggregation
         self.normalisation = normalisation
+        self.fusion = fusion  # None: the learned score alone decides
         self.metadata = dict(metadata or {})
         self.path: Path | None = None
 
     @classmethod
     def untrained(cls, seed: int = 0, **settings) -> SignatureModel:
         """A model with random weights: `settings` are encoder settings (d_model, num_layers,
-        bidirectional, dropout), feature settings (length, channels), aggregation and normalisation."""
-        features = FeatureConfig(**{k: settings.pop(k) for k in ("length", "channels") if k in settings})
+        bidirectional, dropout), feature settings (length, channels, standardise), aggregation and normalisation."""
+        keys = ("length", "channels", "standardise")
+        features = FeatureConfig(**{k: settings.pop(k) for k in keys if k in settings})
         scoring = {k: settings.pop(k) for k in ("aggregation", "normalisation", "threshold") if k in settings}
         torch.manual_seed(seed)
         encoder = TrajectoryEncoder(TrajectoryEncoderConfig(in_features=features.width, **settings))
@@ -111,8 +115,39 @@ class SignatureModel:
 
     def score(self, references: np.ndarray, query: np.ndarray) -> float:
         """How genuine `query` (d,) looks against one writer's `references` (k, d): the max or mean of
-        their cosine similarities (`aggregation`), optionally relative to the references' own spread."""
+        their cosine similarities (`aggregation`), optionally relative to the references' own spread.
+
+        This is the learned score alone; a model whose rule fuses DTW (`fusion`) decides on
+        `score_signatures`, which needs the signatures themselves.
+        """
+        if self.fusion is not None:
+            raise ValueError(
+                "this model's decision rule fuses the learned score with DTW: score the signatures "
+                "themselves with score_signatures(references, signature)"
+            )
         return float(self.score_many(references, query)[0])
+
+    def score_signatures(
+        self,
+        references: Sequence[Trajectory],
+        signature: Trajectory,
+        reference_vectors: np.ndarray | None = None,
+        vector: np.ndarray | None = None,
+    ) -> float:
+        """The score of the model's decision rule for `signature` against one writer's `references`,
+        to compare with τ (`decide`). Vectors already computed (the references' at enrolment) may be
+        passed to save embedding them again."""
+        if len(references) == 0:
+            raise ValueError("score_signatures() needs at least one reference signature")
+        if reference_vectors is None:
+            reference_vectors = self.embed(list(references))
+        if vector is None:
+            vector = self.embed([signature])[0]
+        learned = self.score_many(reference_vectors, vector)
+        if self.fusion is None:
+            return float(learned[0])
+        steps = feature_batch([*references, signature], DTW_FEATURES)
+        return float(self.fusion.combine(learned, dtw_scores(steps[:-1], steps[-1:]))[0])
 
     def decide(self, score: float) -> bool:
         """Genuine iff the score is above τ."""
@@ -130,6 +165,7 @@ class SignatureModel:
             "aggregation": self.aggregation,
             "normalisation": self.normalisation,
             "threshold": self.threshold,
+            **({"fusion": self.fusion.to_dict()} if self.fusion is not None else {}),
             **self.metadata,
             "siamdup_version": _siamdup_version(),
         }
@@ -178,11 +214,16 @@ class SignatureModel:
             )
         raw = read_config(files)
         config = check_signature_config(raw, directory / "config.json")
-        features = FeatureConfig(config.features.length, tuple(config.features.channels))
+        features = FeatureConfig(
+            config.features.length, tuple(config.features.channels), config.features.standardise
+        )
         encoder = TrajectoryEncoder(TrajectoryEncoderConfig(**config.encoder.model_dump()))
         load_weights(files, encoder)
         metadata = {k: v for k, v in raw.items() if k not in KNOWN_KEYS}
-        model = cls(encoder, features, config.threshold, config.aggregation, config.normalisation, metadata)
+        fusion = FusionRule(**config.fusion.model_dump()) if config.fusion is not None else None
+        model = cls(
+            encoder, features, config.threshold, config.aggregation, config.normalisation, metadata, fusion
+        )
         model.path = directory
         return model
 

@@ -23,13 +23,16 @@ from safetensors.torch import load_file, save_file
 
 from siamdup.losses import InBatchSoftmaxLoss, MinedTripletLoss
 from siamdup.signatures.model import SignatureModel
-from siamdup.signatures.tuning import tune_on_dev
+from siamdup.signatures.tuning import fuse_on_dev, tune_on_dev
 from siamdup.storage import atomic_directory, recover
 from siamdup.training.checkpoints import load_optimizer_state, optimizer_state_tensors
 from siamdup.trajectory.augment import augment
-from siamdup.trajectory.features import DEFAULT_CHANNELS, feature_batch
+from siamdup.trajectory.features import feature_batch
 from siamdup.trajectory.svc2004 import SignatureRecord
 
+# Each channel z-normalised over its signature: the shape of the writing, not its scale, which varies
+# more between writers than a model trained on a few dozen of them can learn to ignore.
+LEARNED_CHANNELS = ("vx", "vy", "speed", "cos", "sin", "curvature", "pressure", "pen_down")
 CHECKPOINT = "checkpoint"
 TRAINER_STATE = "trainer_state.json"
 LOSSES = ("softmax", "triplet")
@@ -50,9 +53,11 @@ class SignatureTrainSettings:
     bidirectional: bool = True
     dropout: float = 0.1
     length: int = 128
-    channels: tuple[str, ...] = field(default_factory=lambda: DEFAULT_CHANNELS)
+    channels: tuple[str, ...] = field(default_factory=lambda: LEARNED_CHANNELS)
+    standardise: bool = True  # z-normalise each feature channel over the signature
     augment: bool = True
     schedule: str = "constant"  # or "cosine": from the set rate down to 0 at the last epoch
+    fusion: bool = True  # the best epoch's decision rule fuses its score with DTW (weight tuned on dev)
     seed: int = 0
     max_minutes: float | None = None
 
@@ -64,7 +69,7 @@ class SignatureTrainSettings:
             raise ValueError(f"unknown loss {self.loss!r}: use {' or '.join(LOSSES)}")
 
     def model_settings(self) -> dict:
-        keys = ("d_model", "num_layers", "bidirectional", "dropout", "length", "channels")
+        keys = ("d_model", "num_layers", "bidirectional", "dropout", "length", "channels", "standardise")
         return {k: getattr(self, k) for k in keys}
 
 
@@ -119,11 +124,24 @@ def train_signatures(
             state.best = {"epoch": epoch, **dev}
             _save_best(model, out, dev, train_writers, dev_writers, settings, state)
         _save_checkpoint(out / CHECKPOINT, model, optimizer, settings, state, train_writers, dev_writers)
+    if settings.fusion and (out / "config.json").exists() and "fused" not in state.best:
+        _fuse_best(out, dev_records, dev_writers, settings, state)
     metrics = _metrics(state, train_writers, dev_writers, settings)
     if (out / "config.json").exists():
         with atomic_directory(out) as staging:
             (staging / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     return metrics
+
+
+def _fuse_best(out: Path, dev_records, dev_writers, settings, state: SignatureRunState) -> None:
+    """Give the best epoch's model its decision rule fused with DTW, tuned on the dev writers."""
+    model = SignatureModel.load(out)
+    state.best["fused"] = fuse_on_dev(model, dev_records, dev_writers, seed=settings.seed)
+    model.metadata["threshold_source"] = (
+        f"skilled-forgery EER point of the fused score on dev writers {_ranges(dev_writers)}"
+    )
+    with atomic_directory(out) as staging:
+        model.save_files(staging)
 
 
 def writer_batches(

@@ -52,7 +52,7 @@ class Verification:
     """A signature scored against a writer's references: `genuine` is `score > threshold`.
 
     `reference_scores`: the cosine similarity to each reference, in the order they were enrolled (the
-    score aggregates them as the model says: their max or mean).
+    score aggregates them as the model says, their max or mean, and fuses DTW when the model's rule does).
     """
 
     writer: str
@@ -214,8 +214,10 @@ class SignatureVerifier:
         check_writer(writer)
         with self._lock:
             references = self.store.vectors(writer)
-        query = self.model.embed([_as_trajectory(signature)])[0]
-        score = self.model.score(references, query)
+            reference_signatures = self.store.references(writer)
+        trajectory = _as_trajectory(signature)
+        query = self.model.embed([trajectory])[0]
+        score = self.model.score_signatures(reference_signatures, trajectory, references, query)
         return Verification(
             writer=writer,
             score=score,

@@ -3,7 +3,9 @@
 Steps: time stamps made non-decreasing (a device's clock can step back a few ms), the points resampled
 at a fixed count evenly in time (pen-up gaps the tablet did not sample are bridged in a straight line),
 position moved to the centre and scaled by its spread, then per step the channels `FeatureConfig`
-names: position, velocity (Δx, Δy per step), speed, acceleration, direction, pressure and pen state.
+names: position, velocity (Δx, Δy per step), speed, acceleration, direction, curvature (the turn of
+the direction per step), pressure and pen state. With `standardise`, each channel is then z-normalised
+over the signature's own steps (what DTW verifiers compare: the shape of each channel, not its scale).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ CHANNELS = (
     "vx",
     "vy",
     "duration",
+    "curvature",
 )
 DEFAULT_CHANNELS = ("vx", "vy", "pressure", "pen_down", "duration")
 VELOCITY_SCALE = 30.0  # Δ per step of a unit-spread signature is ~1/length; this brings it near 1
@@ -40,6 +43,7 @@ EPS = 1e-6
 class FeatureConfig:
     length: int = 128  # time steps after resampling
     channels: tuple[str, ...] = field(default_factory=lambda: DEFAULT_CHANNELS)
+    standardise: bool = False  # z-normalise each channel over the signature's steps
 
     def __post_init__(self) -> None:
         self.channels = tuple(self.channels)
@@ -56,6 +60,8 @@ class FeatureConfig:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["channels"] = list(self.channels)
+        if not self.standardise:  # the settings saved before the option existed, unchanged
+            del d["standardise"]
         return d
 
 
@@ -112,8 +118,12 @@ def features(trajectory: Trajectory, config: FeatureConfig) -> np.ndarray:
         "vx": dx / VELOCITY_SCALE / (r["duration"] / (config.length - 1) + EPS) * 100,
         "vy": dy / VELOCITY_SCALE / (r["duration"] / (config.length - 1) + EPS) * 100,
         "duration": np.log(r["duration"] / 1000 + EPS),
+        "curvature": _turn(dx, dy),
     }
-    return np.stack([values[c] for c in config.channels], axis=1).astype(np.float32)
+    out = np.stack([values[c] for c in config.channels], axis=1)
+    if config.standardise:
+        out = (out - out.mean(axis=0)) / (out.std(axis=0) + EPS)
+    return out.astype(np.float32)
 
 
 def feature_batch(trajectories: list[Trajectory], config: FeatureConfig) -> np.ndarray:
@@ -122,6 +132,12 @@ def feature_batch(trajectories: list[Trajectory], config: FeatureConfig) -> np.n
     for i, trajectory in enumerate(trajectories):
         out[i] = features(trajectory, config)
     return out
+
+
+def _turn(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """The change of writing direction from the previous step, in radians within (-π, π]."""
+    angle = np.arctan2(dy, dx)
+    return np.angle(np.exp(1j * _step(angle)))
 
 
 def _step(v: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from siamdup.model.encoder import length_buckets
 from siamdup.storage import CorruptFileError, StoredFiles
 from siamdup.storage.checksums import file_digest
 from siamdup.storage.stored_model import WEIGHTS
@@ -79,9 +80,17 @@ class OnnxEncoder:
         self.pad = pad  # the tokenizer's: token id lists -> right-padded (batch, time) ids and lengths
 
     def __call__(self, ids: Sequence[Sequence[int]]) -> np.ndarray:
-        batch, lengths = self.pad(ids)
-        feed = {INPUTS[0]: batch.numpy(), INPUTS[1]: lengths.numpy()}
-        return np.asarray(self.session.run(None, feed)[0], dtype=np.float32)
+        """Unit vectors of the questions, in order. As in the PyTorch encoder, the rows are cut into
+        buckets of similar length, each padded only to its own longest question."""
+        pieces, order = [], []
+        for rows in length_buckets(torch.tensor([len(x) for x in ids])):
+            batch, lengths = self.pad([ids[i] for i in rows.tolist()])
+            feed = {INPUTS[0]: batch.numpy(), INPUTS[1]: lengths.numpy()}
+            pieces.append(np.asarray(self.session.run(None, feed)[0], dtype=np.float32))
+            order.append(rows.numpy())
+        out = np.empty((len(ids), pieces[0].shape[1]), dtype=np.float32)
+        out[np.concatenate(order)] = np.concatenate(pieces)
+        return out
 
 
 def open_graph(

@@ -34,7 +34,7 @@ def export_command(
         bool, typer.Option(help="Replace another model already in --onnx (else refused).")
     ] = False,
 ) -> None:
-    """Export the model's encoder to ONNX, so that siamdup encodes with ONNX Runtime (quicker per call on the CPU).
+    """Export the model's encoder to ONNX, so that siamdup encodes with ONNX Runtime (less time per call).
 
     Every command, the index and the service then load the written directory like any model and encode with
     its encoder.onnx when onnxruntime is installed (--runtime or SIAMDUP_RUNTIME choose otherwise). Needs

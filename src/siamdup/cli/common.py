@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,6 +40,27 @@ ModelOption = Annotated[
     typer.Option("--model", "-m", help="Model directory; default: the model shipped with siamdup."),
 ]
 
+
+def _use_runtime(runtime: str) -> str:
+    """Make `runtime` the choice of every model this command loads (an index's recorded model included)."""
+    from siamdup.model.onnx_runtime import RUNTIME_ENV, RUNTIMES
+
+    if runtime not in RUNTIMES:
+        raise typer.BadParameter(f"use one of {', '.join(RUNTIMES)}, not {runtime!r}")
+    os.environ[RUNTIME_ENV] = runtime
+    return runtime
+
+
+RuntimeOption = Annotated[
+    str,
+    typer.Option(
+        "--runtime",
+        envvar="SIAMDUP_RUNTIME",
+        callback=_use_runtime,
+        help="What encodes: auto (ONNX Runtime when the model directory holds an encoder.onnx from "
+        "siamdup export and onnxruntime is installed, else PyTorch), torch, or onnx.",
+    ),
+]
 
 MAX_MESSAGE_CHARS = 1000
 

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from siamdup.cli.common import (
     ModelOption,
+    RuntimeOption,
     app,
     check_threshold,
     err,
@@ -100,6 +101,7 @@ def build_command(
     input_path: InputOption,
     out_dir: Annotated[Path, typer.Option("--out", help="Index directory to write.")],
     model: ModelOption = None,
+    runtime: RuntimeOption = "auto",
     text_column: TextColumnOption = "text",
     id_column: IdColumnOption = None,
     format: FormatOption = "auto",
@@ -137,6 +139,7 @@ def add_command(
     index_dir: IndexOption,
     input_path: InputOption,
     model: ModelOption = None,
+    runtime: RuntimeOption = "auto",
     text_column: TextColumnOption = "text",
     id_column: IdColumnOption = None,
     format: FormatOption = "auto",
@@ -179,6 +182,7 @@ def query_command(
     questions: Annotated[list[str], typer.Argument(help="One or more questions.", show_default=False)],
     k: Annotated[int, typer.Option("-k", min=1, max=1000, help="How many stored questions to show.")] = 5,
     model: ModelOption = None,
+    runtime: RuntimeOption = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines, one per question.")] = False,
     verify: VerifyOption = False,
     verifier: VerifierOption = None,
@@ -228,6 +232,7 @@ def dedupe_command(
         typer.Option("--out", help="CSV to write: group,size,id,text,similarity (to the group's centre)."),
     ],
     model: ModelOption = None,
+    runtime: RuntimeOption = "auto",
     threshold: Annotated[
         float | None,
         typer.Option(help="Duplicates are neighbours above this similarity; default: the model's τ."),

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from siamdup.cli.common import ModelOption, app, check_threshold, err, fail, load_model, out
+from siamdup.cli.common import ModelOption, RuntimeOption, app, check_threshold, err, fail, load_model, out
 from siamdup.cli.locking import writes_to
 from siamdup.cli.paths import check_output_file, check_output_folder, say_created, writing
 from siamdup.cli.train_options import with_setting_options
@@ -241,6 +241,7 @@ def predict_command(
         list[str] | None, typer.Argument(help="Two questions to compare.", show_default=False)
     ] = None,
     model: ModelOption = None,
+    runtime: RuntimeOption = "auto",
     pairs: Annotated[Path | None, typer.Option(help="Score every pair of this file instead.")] = None,
     out_file: Annotated[Path | None, typer.Option("--out", help="CSV to write with --pairs.")] = None,
     threshold: Annotated[

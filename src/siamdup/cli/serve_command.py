@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from siamdup.cli.common import ModelOption, app, err, fail, load_index, load_model
+from siamdup.cli.common import ModelOption, RuntimeOption, app, err, fail, load_index, load_model
 from siamdup.cli.locking import writes_to
 from siamdup.cli.paths import check_output_folder
 from siamdup.cli.verify_options import VerifierOption, VerifierRuntimeOption, load_verifier_or_fail
@@ -27,6 +27,7 @@ def _help(setting: str) -> str:
 @writes_to("signatures", "--signatures", "signature store", create=True)
 def serve_command(
     model: ModelOption = None,
+    runtime: RuntimeOption = "auto",
     index: Annotated[
         Path | None,
         typer.Option(

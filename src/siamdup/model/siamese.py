@@ -21,6 +21,13 @@ from safetensors.torch import save_file
 
 from siamdup.model.encoder import EncoderConfig, LSTMEncoder
 from siamdup.model.ensemble import EnsembleConfig, EnsembleEncoder
+from siamdup.model.onnx_runtime import (
+    OnnxEncoder,
+    OnnxExtraMissing,
+    RuntimeUnavailable,
+    open_graph,
+    resolve_runtime,
+)
 from siamdup.model.saved_config import FORMAT, FORMAT_VERSION, check_config
 from siamdup.model.transformer import TransformerConfig, TransformerEncoder
 from siamdup.storage import (
@@ -82,6 +89,29 @@ class Siamese:
         self.threshold = float(threshold)
         self.metadata = dict(metadata or {})
         self.path: Path | None = None  # the directory it was loaded from, if any
+        self._onnx: OnnxEncoder | None = None
+        self._onnx_weights: tuple[int, int] | None = None  # the weights the graph was made from
+
+    @property
+    def runtime(self) -> str:
+        """What `encode` runs on: "onnx" (the directory's exported graph) or "torch"."""
+        return "onnx" if self._onnx_runner() is not None else "torch"
+
+    def use_onnx(self, graph: OnnxEncoder | None) -> None:
+        """Let `encode` run `graph` (None: PyTorch) for as long as the encoder's weights stay as they are."""
+        self._onnx, self._onnx_weights = graph, self._weights_state() if graph is not None else None
+
+    def _weights_state(self) -> tuple[int, int]:
+        # Each in-place change of a tensor (an optimiser step, load_state_dict) bumps its version counter.
+        return id(self.encoder), sum(p._version for p in self.encoder.parameters())
+
+    def _onnx_runner(self) -> OnnxEncoder | None:
+        """The ONNX graph while it still matches the encoder (same weights, on the CPU), else None."""
+        if self._onnx is not None and (
+            self._weights_state() != self._onnx_weights or self.device.type != "cpu"
+        ):
+            self.use_onnx(None)  # trained or moved since: the graph no longer describes it
+        return self._onnx
 
     @property
     def device(self) -> torch.device:
@@ -112,12 +142,14 @@ class Siamese:
         """`encode` for questions already turned into token ids."""
         was_training = self.encoder.training
         self.encoder.eval()
+        onnx = self._onnx_runner()
         # Encode in order of length so each batch carries little padding, then restore the order.
         order = np.argsort([len(x) for x in ids], kind="stable")
         out = np.empty((len(ids), self.dim), dtype=np.float32)
         for start in range(0, len(ids), batch_size):
             rows = order[start : start + batch_size]
-            out[rows] = self.encode_ids([ids[i] for i in rows]).float().cpu().numpy()
+            batch = [ids[i] for i in rows]
+            out[rows] = onnx(batch) if onnx is not None else self.encode_ids(batch).float().cpu().numpy()
         self.encoder.train(was_training)
         return out
 
@@ -182,20 +214,40 @@ class Siamese:
         return Path(directory)
 
     @classmethod
-    def load(cls, path: str | Path | None = None, device: str | None = None) -> Siamese:
+    def load(
+        cls,
+        path: str | Path | None = None,
+        device: str | None = None,
+        runtime: str | None = None,
+        threads: int | None = None,
+    ) -> Siamese:
         """Load a model directory; `None` loads the model shipped with siamdup.
+
+        `runtime`: "auto" (default, or $SIAMDUP_RUNTIME) encodes with the directory's exported ONNX graph
+        (`encoder.onnx`) when it has one made from its weights and ONNX Runtime is installed, else with
+        PyTorch; "torch" always with PyTorch; "onnx" with the graph or not at all (`ModelLoadError` says
+        why). `threads`: ONNX Runtime's threads (default: its own choice).
 
         Every file is checked against the checksums its save recorded, and every setting of config.json
         for type and range: `ModelLoadError` names the file (and field) at fault. Loading never changes the
         directory, and sees one whole save even while another process saves the model.
         """
         directory = Path(path) if path is not None else default_model_path()
+        try:
+            chosen = resolve_runtime(runtime)
+        except ValueError as e:
+            raise ModelLoadError(str(e)) from None
         if not directory.is_dir():
             raise ModelLoadError(f"no model directory at {directory}")
+        target = pick_device(device)
         try:
-            model = read_consistently(directory, lambda files: cls._read(files, directory))
+            model = read_consistently(
+                directory, lambda files: cls._read(files, directory, chosen, target.type == "cpu", threads)
+            )
         except ModelLoadError:
             raise
+        except (RuntimeUnavailable, OnnxExtraMissing) as e:  # runtime="onnx" where it cannot run
+            raise ModelLoadError(str(e)) from None
         except ChecksumMismatchError as e:
             raise ModelLoadError(
                 f"{e}. Restore the model directory from a copy, or train or save it again "
@@ -208,10 +260,12 @@ class Siamese:
         except (ValueError, TypeError, KeyError, RuntimeError, OSError, SafetensorError) as e:
             # Weights of another shape, a truncated file saved before checksums: name the directory.
             raise ModelLoadError(f"{directory} is damaged: {type(e).__name__}: {e}") from e
-        return model.to(pick_device(device))
+        return model.to(target)
 
     @classmethod
-    def _read(cls, files: StoredFiles, directory: Path) -> Siamese:
+    def _read(
+        cls, files: StoredFiles, directory: Path, runtime: str, on_cpu: bool, threads: int | None
+    ) -> Siamese:
         missing = [n for n in FILES if not files.exists(n)]
         if missing:
             raise ModelLoadError(f"{directory} is not a siamdup model: missing {', '.join(missing)}")
@@ -229,6 +283,7 @@ class Siamese:
         metadata = {k: v for k, v in raw.items() if k not in known | {"siamdup_version"}}
         model = cls(tokenizer, encoder, threshold=config.threshold, metadata=metadata)
         model.path = directory
+        model.use_onnx(open_graph(files, runtime, tokenizer.pad, on_cpu, threads))
         return model
 
 

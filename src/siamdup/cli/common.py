@@ -79,9 +79,10 @@ def check_threshold(threshold: float | None, option: str = "--threshold") -> Non
         raise fail(f"{option} must be a similarity between -1 and 1, not {threshold}")
 
 
-def load_model(model: Path | None) -> Siamese:
+def load_model(model: Path | None, threads: int | None = None) -> Siamese:
+    """Load a model (the shipped one for None); `threads`: ONNX Runtime's, when the model runs on it."""
     try:
-        return Siamese.load(model)
+        return Siamese.load(model, threads=threads)
     except ModelLoadError as e:
         raise fail(str(e)) from None
 

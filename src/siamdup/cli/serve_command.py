@@ -102,7 +102,7 @@ def serve_command(
     pair_verifier = None
     if verifier is not None:
         pair_verifier = load_verifier_or_fail(verifier, verifier_runtime, settings.query_threads)
-    siamese = load_model(model)
+    siamese = load_model(model, threads=settings.query_threads)
     store = None
     if index is not None:
         if (index / "manifest.json").exists():

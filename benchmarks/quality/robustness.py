@@ -35,6 +35,7 @@ from siamdup.evaluation import (
     proxy_rows,
     retrieval_rows,
 )
+from siamdup.evaluation.proxy import KINDS
 
 MAN_SENTENCES = 60_000  # the first man-page sentences read: enough to draw from, and seconds, not a minute
 
@@ -89,7 +90,7 @@ def print_tables(tables: dict[str, list[dict]], names: Sequence[str]) -> None:
         cells = [f"{rows[kind, n]['accuracy']:.3f} ({rows[kind, n]['mean_similarity']:.3f})" for n in names]
         print(f"| {kind} | {first['label']} | {first['pairs']} | " + " | ".join(cells) + " |")
     print("\n## Out-of-domain proxy (non-Quora sentences): ROC-AUC; accuracy at τ (mean cosine)\n")
-    kinds = ("edited", "word-swapped", "neighbour", "random")
+    kinds = KINDS
     print("| model | ROC-AUC | vs word-swapped | vs neighbour | " + " | ".join(kinds) + " |")
     print("|---|---:|---:|---:|" + "---:|" * len(kinds))
     for r in tables["ood"]:

@@ -31,6 +31,7 @@ from siamdup.evaluation.rules import core, ends_phrase, swap_tokens
 
 MAX_OVERLAP = 0.8  # above this a sentence is too often a near copy of the anchor to be called different
 MIN_WORDS, MAX_WORDS = 6, 30
+KINDS = ("edited", "word-swapped", "neighbour", "random")
 COMMON_WORDS = 200  # the pool's most frequent content words (at most a tenth), never put in by the word swap
 ARTICLES = frozenset(("the", "a", "an"))
 # Words of technical prose with a synonym of the same sense in it.

@@ -15,7 +15,7 @@ from sklearn.metrics import roc_auc_score
 from siamdup.data.readers import Pair
 from siamdup.evaluate import RetrievalEvaluator
 from siamdup.evaluation.contrast import ContrastPair
-from siamdup.evaluation.proxy import ProxyPair
+from siamdup.evaluation.proxy import KINDS, ProxyPair
 from siamdup.model.siamese import Siamese
 
 Models = Mapping[str, Siamese]
@@ -88,10 +88,11 @@ def proxy_rows(models: Models, pairs: Sequence[ProxyPair]) -> list[dict]:
             "pairs": len(pairs),
             "roc_auc": float(roc_auc_score(labels, scores)),
         }
-        for kind in dict.fromkeys(kinds[labels == 0].tolist()):
+        present = [kind for kind in KINDS if kind in set(kinds.tolist())]
+        for kind in (k for k in present if k != "edited"):
             against = (labels == 1) | (kinds == kind)
             row[f"roc_auc_{kind}"] = float(roc_auc_score(labels[against], scores[against]))
-        for kind in dict.fromkeys(kinds.tolist()):
+        for kind in present:
             of_kind = kinds == kind
             row[f"accuracy_{kind}"] = float(np.mean(decided[of_kind] == (labels[of_kind] == 1)))
             row[f"mean_similarity_{kind}"] = float(scores[of_kind].mean())

@@ -118,7 +118,9 @@ def main() -> None:
     parser.add_argument("--no-minilm", action="store_true", help="leave out all-MiniLM-L6-v2 as published")
     parser.add_argument("--seed", type=int, default=0, help="seed of the contrast set and the proxy")
     parser.add_argument("--per-kind", type=int, default=500, help="contrast pairs kept per kind of edit")
-    parser.add_argument("--anchors", type=int, default=1000, help="proxy anchor sentences (3 pairs each)")
+    parser.add_argument(
+        "--anchors", type=int, default=1000, help="proxy anchor sentences (up to 4 pairs each)"
+    )
     parser.add_argument("--csv", type=Path, default=None, help="write robustness_*.csv into this folder")
     args = parser.parse_args()
     print(describe())

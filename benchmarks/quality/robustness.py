@@ -1,10 +1,10 @@
 """Robustness checks on dev data, for several models side by side in one run.
 
 1. Retrieval over all distinct dev questions: Recall@1, Recall@10, MRR@10 (`RetrievalEvaluator`).
-2. The contrast set (`siamdup.evaluation.contrast`): pairs of a dev question and a copy with one decisive
+2. The contrast set (`siamdup.robustness.contrast`): pairs of a dev question and a copy with one decisive
    word changed (wh-word, number, negation, name, word order), not duplicates by construction, plus an
    order control that keeps the meaning; accuracy at each model's τ and mean cosine per kind.
-3. An out-of-domain proxy (`siamdup.evaluation.proxy`): Debian package descriptions and man-page
+3. An out-of-domain proxy (`siamdup.robustness.proxy`): Debian package descriptions and man-page
    sentences found on this machine, each against a lightly edited copy of itself (duplicate) and against
    a copy with one content word swapped, a sentence sharing words and a random one (not); ROC-AUC and
    accuracy at τ. No labelled paraphrases: a proxy, not a paraphrase test.
@@ -28,14 +28,14 @@ from benchmarks.scale.corpus import debian_descriptions, man_page_sentences
 from siamdup import Siamese
 from siamdup.data.readers import Pair, read_pairs
 from siamdup.evaluate import PairEvaluator
-from siamdup.evaluation import (
+from siamdup.robustness import (
     build_contrast_set,
     build_proxy_pairs,
     contrast_rows,
     proxy_rows,
     retrieval_rows,
 )
-from siamdup.evaluation.proxy import KINDS
+from siamdup.robustness.proxy import KINDS
 
 MAN_SENTENCES = 60_000  # the first man-page sentences read: enough to draw from, and seconds, not a minute
 

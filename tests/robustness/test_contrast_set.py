@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from siamdup.evaluation import build_contrast_set, rules
+from siamdup.robustness import build_contrast_set, rules
 
 
 def edit(function, text: str, seed: int = 0, **kwargs) -> str | None:

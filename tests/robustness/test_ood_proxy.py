@@ -2,7 +2,7 @@
 
 import random
 
-from siamdup.evaluation import build_proxy_pairs, proxy
+from siamdup.robustness import build_proxy_pairs, proxy
 
 SENTENCES = [
     "Remove the files and directories from the cache.",

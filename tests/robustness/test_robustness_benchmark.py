@@ -10,7 +10,7 @@ from sklearn.metrics import roc_auc_score
 from benchmarks.quality.robustness import print_tables, run_checks, write_csv
 from siamdup import Siamese
 from siamdup.data.readers import read_pairs
-from siamdup.evaluation import build_contrast_set, build_proxy_pairs
+from siamdup.robustness import build_contrast_set, build_proxy_pairs
 
 SENTENCES = [
     "Remove the files and directories from the cache.",

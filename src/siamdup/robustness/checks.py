@@ -1,5 +1,5 @@
 """The three robustness checks, run for several models side by side: retrieval over dev questions, the
-contrast set (`siamdup.evaluation.contrast`) and the out-of-domain proxy (`siamdup.evaluation.proxy`).
+contrast set (`siamdup.robustness.contrast`) and the out-of-domain proxy (`siamdup.robustness.proxy`).
 
 Each check returns one row (a flat dict) per model, or per model and kind; every decision is taken at
 the model's own τ (`Siamese.threshold`).
@@ -14,9 +14,9 @@ from sklearn.metrics import roc_auc_score
 
 from siamdup.data.readers import Pair
 from siamdup.evaluate import RetrievalEvaluator
-from siamdup.evaluation.contrast import ContrastPair
-from siamdup.evaluation.proxy import KINDS, ProxyPair
 from siamdup.model.siamese import Siamese
+from siamdup.robustness.contrast import ContrastPair
+from siamdup.robustness.proxy import KINDS, ProxyPair
 
 Models = Mapping[str, Siamese]
 

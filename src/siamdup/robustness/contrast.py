@@ -1,6 +1,6 @@
 """A contrast set built from real questions: pairs that differ in one decisive word, so not duplicates.
 
-For each question (in the order given, duplicates of a text dropped) each rule of `siamdup.evaluation.rules`
+For each question (in the order given, duplicates of a text dropped) each rule of `siamdup.robustness.rules`
 is tried; where its pattern is found the question and its edited copy make one pair of that rule's kind:
 
 | kind | edit | label |
@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from siamdup.evaluation import rules
+from siamdup.robustness import rules
 
 Edit = Callable[[Sequence[str], random.Random], "list[str] | None"]
 

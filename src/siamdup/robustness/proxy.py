@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from siamdup.evaluation.rules import core, ends_phrase, swap_tokens
+from siamdup.robustness.rules import core, ends_phrase, swap_tokens
 
 MAX_OVERLAP = 0.8  # above this a sentence is too often a near copy of the anchor to be called different
 MIN_WORDS, MAX_WORDS = 6, 30

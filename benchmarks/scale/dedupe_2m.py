@@ -25,7 +25,7 @@ from benchmarks.scale.corpus import corpus_parser
 from benchmarks.scale.stores import embedded
 from siamdup import Siamese
 from siamdup.scale import EmbeddingStore
-from siamdup.scale.compressed import CompressedSettings, add_store, reranked_search, train_index
+from siamdup.scale.compressed import NPROBE, CompressedSettings, add_store, reranked_search, train_index
 from siamdup.scale.dedupe import dedupe_store
 from siamdup.scale.manifest import Shard
 from siamdup.scale.store import save_shard
@@ -64,7 +64,7 @@ def main() -> None:
     parser = corpus_parser(__doc__)
     parser.set_defaults(size=2_000_000)
     parser.add_argument("--compress", default="pq", choices=("pq", "sq8"))
-    parser.add_argument("--nprobe", type=int, default=16)
+    parser.add_argument("--nprobe", type=int, default=NPROBE, help="cells each question scans")
     parser.add_argument("--queries", type=int, default=1000, help="queries checked against exact search")
     parser.add_argument("--sample", type=int, default=100_000, help="the sample for the second recall check")
     parser.add_argument("--sample-queries", type=int, default=20_000, help="queries of the sample checked")
@@ -85,7 +85,7 @@ def main() -> None:
     settings = CompressedSettings(compression=args.compress, nprobe=args.nprobe)
     print(
         f"{len(store):,} questions; {settings.factory(store.dim, len(store))}, nprobe {args.nprobe}, "
-        f"{settings.fetch * K} candidates per question ranked by exact cosine; τ = {tau:.3f}"
+        f"{settings.fetch * (K + 1)} candidates per question ranked by exact cosine; τ = {tau:.3f}"
     )
 
     cpu_start = time.process_time()

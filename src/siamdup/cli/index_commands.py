@@ -37,7 +37,7 @@ from siamdup.data.readers import DataError
 from siamdup.data.texts import TEXT_FORMATS, read_texts
 from siamdup.index import DuplicateIndex, IndexUpdateError, dedupe
 from siamdup.index.duplicate_index import KINDS, encode
-from siamdup.scale.compressed import COMPRESSIONS
+from siamdup.scale.compressed import COMPRESSIONS, NPROBE
 from siamdup.scale.engines import ENGINES
 
 index_app = typer.Typer(
@@ -258,7 +258,7 @@ def dedupe_command(
             min=1,
             help="With --compress or --engine ray: k-means cells each question searches (recall vs time).",
         ),
-    ] = 16,
+    ] = NPROBE,
     embeddings: Annotated[
         Path | None,
         typer.Option(

@@ -22,6 +22,7 @@ from siamdup.scale.store import EmbeddingStore
 COMPRESSIONS = ("sq8", "pq")
 ADD_CHUNK = 65_536
 PQ_MIN = 1000
+NPROBE = 32  # cells each query scans by default; recall against time is measured in the scale-out results
 
 Progress = Callable[[int], None]
 
@@ -32,7 +33,7 @@ class CompressedSettings:
 
     compression: str = "pq"
     nlist: int | None = None  # k-means cells; None: see `cells`
-    nprobe: int = 16  # cells each query scans
+    nprobe: int = NPROBE  # cells each query scans
     fetch: int = 4  # candidates fetched per wanted neighbour, then ranked by exact cosine
     train_per_cell: int = 40  # training vectors per cell (FAISS wants at least 39)
     seed: int = 0

@@ -11,6 +11,7 @@ import faiss
 import numpy as np
 
 from siamdup.index.dedupe import DedupeResult, group_links
+from siamdup.scale.compressed import NPROBE
 from siamdup.scale.partition import Partitioning, default_cells, partition
 from siamdup.scale.store import EmbeddingStore
 
@@ -79,7 +80,7 @@ def partitioned_dedupe(
     *,
     k: int = 10,
     cells: int | None = None,
-    nprobe: int | None = 16,
+    nprobe: int | None = NPROBE,
     runner: Runner = run_locally,
     parts: Partitioning | None = None,
     progress: Callable[[int], None] | None = None,

@@ -94,4 +94,4 @@ def test_evaluate_on_the_real_runs(tmp_path):
 def test_the_shipped_model_scores_the_standard_runs():
     result = invoke("images", "evaluate", "--data", REAL_OMNIGLOT, "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["accuracy"] >= 0.84  # the untrained baselines reach 0.61 at best
+    assert json.loads(result.output)["accuracy"] >= 0.90  # the untrained baselines reach 0.61 at best

@@ -42,14 +42,14 @@ def test_queries_and_adds_are_answered_while_the_hnsw_graph_is_built(
 ) -> None:
     monkeypatch.setattr(duplicate_index, "EXACT_MAX", len(FORUM_QUESTIONS))
     building, release = threading.Event(), threading.Event()
-    real_add_in_chunks = background.add_in_chunks
+    real_build_graph = background.build_graph
 
-    def held_add_in_chunks(*args, **kwargs):
+    def held_build_graph(*args, **kwargs):
         building.set()
         assert release.wait(PATIENCE)
-        return real_add_in_chunks(*args, **kwargs)
+        return real_build_graph(*args, **kwargs)
 
-    monkeypatch.setattr(background, "add_in_chunks", held_add_in_chunks)
+    monkeypatch.setattr(background, "build_graph", held_build_graph)
     app = create_app(shipped_model, DuplicateIndex.load(index_dir, shipped_model), TOKEN)
     with TestClient(app) as client:
         add(client, {"tea": "How do I make green tea?"})  # one past the limit: the build starts

@@ -2,9 +2,10 @@
 
 `DuplicateIndex` with kind "auto" searches exactly up to EXACT_MAX questions. In a server
 (`switch_in_background = True`) the add that passes the limit stays exact and `HNSWSwitch` builds the
-graph beside it on a thread, at a lower priority and with `threads` OpenMP threads: from a copy of the
-stored vectors, with no lock held, then catching up on the rows added meanwhile, and swapping it in under
-the locks only for the last few rows. Queries keep being answered from the exact index the whole time.
+graph beside it: a thread hands a copy of the stored vectors to a worker process (`hnsw_build`), which
+builds the graph at a lower priority with `threads` OpenMP threads, then the thread catches up on the
+rows added meanwhile and swaps the graph in under the locks only for the last few rows. Queries keep being
+answered from the exact index the whole time, and the thread that shares the GIL with them only waits.
 
 The caller's two locks: `state_lock` guards FAISS and the entries (held for each search and each
 change), `write_lock` serialises writers (adds, saves): every change holds both. Order: `write_lock`
@@ -14,9 +15,7 @@ copies or its last additions, only for the swap.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -25,21 +24,15 @@ import faiss
 import numpy as np
 
 from siamdup.index.duplicate_index import DuplicateIndex
+from siamdup.index.hnsw_build import build_graph
 
 __all__ = ["HNSWSwitch", "add_in_chunks"]
 
 CHUNK = 10_000  # vectors added to the graph between two looks at the stop flag
 LAST_ROWS = 1_000  # at most about this many rows are added while writers wait for the swap
+BUILD_NICENESS = 10  # the worker process's priority below the service's: queries go first
 
 log = logging.getLogger(__name__)
-
-
-def lower_this_threads_priority(by: int = 10) -> None:
-    """Let queries go first: on Linux the niceness of a thread (and of the OpenMP workers it starts)
-    is its own; elsewhere this does nothing."""
-    with contextlib.suppress(AttributeError, OSError):
-        thread = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + by))
 
 
 def add_in_chunks(graph: faiss.Index, vectors: np.ndarray, stop: threading.Event) -> bool:
@@ -69,6 +62,7 @@ class HNSWSwitch:
         self.on_done = on_done
         self.seconds: float | None = None  # how long the last switch took
         self.error: BaseException | None = None
+        self.worker: dict | None = None  # what the last build process reported: its niceness and threads
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -96,7 +90,6 @@ class HNSWSwitch:
         self.wait()
 
     def _run(self) -> None:
-        lower_this_threads_priority()
         faiss.omp_set_num_threads(self.threads)  # OpenMP counts are per thread: query threads set theirs
         started = time.perf_counter()
         try:
@@ -115,9 +108,13 @@ class HNSWSwitch:
             with self.write_lock:
                 generation, built = self.index.generation, self.index.rows
                 vectors = self.index.row_vectors(0, built)
-            graph = self.index._new_faiss("hnsw")
-            if not add_in_chunks(graph, vectors, self._stop):
+            built_graph = build_graph(
+                self.index._new_faiss("hnsw"), vectors, self._stop, self.threads, BUILD_NICENESS
+            )
+            del vectors
+            if built_graph is None:
                 return False
+            graph, self.worker = built_graph
             while True:  # catch up without blocking writers until few rows are left
                 with self.write_lock:
                     if generation != self.index.generation:

@@ -15,6 +15,7 @@ survive a restart; `ServedIndex` folds the journal into the saved index in the b
 
 from __future__ import annotations
 
+import gc
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -100,6 +101,9 @@ def create_app(
         if store is not None and batcher is not None:
             store.start()
             await run_in_threadpool(batcher.warm_up)
+        # What start-up made (modules, model, index) lives as long as the service: out of the collector's
+        # sight, a full collection no longer pauses every thread to walk it again.
+        gc.freeze()
         yield
         if store is not None and batcher is not None:
             await run_in_threadpool(batcher.close)

@@ -51,5 +51,5 @@ class ServiceSettings(BaseModel):
         default=1,
         ge=1,
         le=256,
-        description="Threads the background HNSW build uses (it also runs at a lower priority than queries).",
+        description="Threads the background HNSW build uses (a process of its own, at a lower priority than queries).",
     )

@@ -6,6 +6,7 @@ The step tests spawn two processes (torch.multiprocessing); the torchrun tests r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -159,6 +160,10 @@ def launch(command: list[str], timeout: float = 120) -> subprocess.CompletedProc
         try:
             stdout, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
+            ranks = worker_pids(process.pid).values() if Path("/proc/self/environ").exists() else []
+            for pid in ranks:  # torchrun starts its ranks in sessions of their own
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             os.killpg(process.pid, signal.SIGKILL)
             stdout, stderr = process.communicate()
             raise AssertionError(f"{command[:8]} did not finish in {timeout} s\n{stderr[-3000:]}") from None

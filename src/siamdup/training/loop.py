@@ -120,6 +120,9 @@ def train(
 
         figures = {"history": state.history, **run_figures(state)}
         metrics = ranks.from_main(lambda: update_metrics(out, figures))
+        # DistributedDataParallel keeps the process group alive; freed after the group is torn down, its
+        # end joins gloo threads that may wait on a rank already gone, and the process never exits.
+        run.trainee = run.model
     best = state.best
     console.print(f"Best dev accuracy {best['accuracy']:.4f} (epoch {best['epoch']}), model saved to {out}")
     return metrics

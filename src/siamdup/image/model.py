@@ -16,23 +16,18 @@ from typing import Annotated, Literal
 import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
-from safetensors import SafetensorError
 from safetensors.torch import save_file
 
 from siamdup.image.encoder import ImageEncoder, ImageEncoderConfig
 from siamdup.image.reading import read_image
 from siamdup.image.views import IDENTITY, View, embed_views
 from siamdup.storage import (
-    ChecksumMismatchError,
-    CorruptFileError,
-    StaleReadError,
     StoredFiles,
     atomic_directory,
     check_format,
-    read_consistently,
     validated,
 )
-from siamdup.storage.stored_model import load_weights, read_config
+from siamdup.storage.stored_model import load_stored, load_weights, read_config
 
 FORMAT = "siamdup-image-model"
 FORMAT_VERSION = 1
@@ -166,18 +161,12 @@ class ImageModel:
         directory = Path(path)
         if not directory.is_dir():
             raise ImageModelLoadError(f"no image model directory at {directory}")
-        try:
-            return read_consistently(directory, lambda files: cls._read(files, directory))
-        except ImageModelLoadError:
-            raise
-        except ChecksumMismatchError as e:
-            raise ImageModelLoadError(
-                f"{e}. Restore the model directory from a copy, or train it again"
-            ) from None
-        except (CorruptFileError, StaleReadError) as e:
-            raise ImageModelLoadError(str(e)) from None
-        except (ValueError, TypeError, KeyError, RuntimeError, OSError, SafetensorError) as e:
-            raise ImageModelLoadError(f"{directory} is damaged: {type(e).__name__}: {e}") from e
+        return load_stored(
+            directory,
+            lambda files: cls._read(files, directory),
+            ImageModelLoadError,
+            "Restore the model directory from a copy, or train it again",
+        )
 
     @classmethod
     def _read(cls, files: StoredFiles, directory: Path) -> ImageModel:

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors import SafetensorError
 from safetensors.torch import save_file
 
 from siamdup.model.encoder import EncoderConfig, LSTMEncoder
@@ -31,14 +30,11 @@ from siamdup.model.onnx_runtime import (
 from siamdup.model.saved_config import FORMAT, FORMAT_VERSION, check_config
 from siamdup.model.transformer import TransformerConfig, TransformerEncoder
 from siamdup.storage import (
-    ChecksumMismatchError,
     CorruptFileError,
-    StaleReadError,
     StoredFiles,
     atomic_directory,
-    read_consistently,
 )
-from siamdup.storage.stored_model import load_weights, read_config
+from siamdup.storage.stored_model import load_stored, load_weights, read_config
 from siamdup.tokenizer import Tokenizer
 
 FILES = ("config.json", "model.safetensors", "tokenizer.json")
@@ -240,26 +236,21 @@ class Siamese:
         if not directory.is_dir():
             raise ModelLoadError(f"no model directory at {directory}")
         target = pick_device(device)
-        try:
-            model = read_consistently(
-                directory, lambda files: cls._read(files, directory, chosen, target.type == "cpu", threads)
-            )
-        except ModelLoadError:
-            raise
-        except (RuntimeUnavailable, OnnxExtraMissing) as e:  # runtime="onnx" where it cannot run
-            raise ModelLoadError(str(e)) from None
-        except ChecksumMismatchError as e:
-            raise ModelLoadError(
-                f"{e}. Restore the model directory from a copy, or train or save it again "
-                f"(delete {directory}/checksums.sha256 only if the change was yours)"
-            ) from None
-        except CorruptFileError as e:
-            raise ModelLoadError(f"{e}. Fix that file, or train or save the model again") from None
-        except StaleReadError as e:
-            raise ModelLoadError(str(e)) from None
-        except (ValueError, TypeError, KeyError, RuntimeError, OSError, SafetensorError) as e:
-            # Weights of another shape, a truncated file saved before checksums: name the directory.
-            raise ModelLoadError(f"{directory} is damaged: {type(e).__name__}: {e}") from e
+
+        def read(files: StoredFiles) -> Siamese:
+            try:
+                return cls._read(files, directory, chosen, target.type == "cpu", threads)
+            except (RuntimeUnavailable, OnnxExtraMissing) as e:  # runtime="onnx" where it cannot run
+                raise ModelLoadError(str(e)) from None
+
+        model = load_stored(
+            directory,
+            read,
+            ModelLoadError,
+            "Restore the model directory from a copy, or train or save it again "
+            f"(delete {directory}/checksums.sha256 only if the change was yours)",
+            corrupt_remedy="Fix that file, or train or save the model again",
+        )
         return model.to(target)
 
     @classmethod

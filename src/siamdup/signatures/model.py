@@ -15,21 +15,16 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors import SafetensorError
 from safetensors.torch import save_file
 
 from siamdup.signatures.config import FORMAT, FORMAT_VERSION, check_signature_config
 from siamdup.signatures.fusion import DTW_FEATURES, FusionRule, dtw_scores
 from siamdup.signatures.scoring import aggregate
 from siamdup.storage import (
-    ChecksumMismatchError,
-    CorruptFileError,
-    StaleReadError,
     StoredFiles,
     atomic_directory,
-    read_consistently,
 )
-from siamdup.storage.stored_model import load_weights, read_config
+from siamdup.storage.stored_model import load_stored, load_weights, read_config
 from siamdup.trajectory.encoder import TrajectoryEncoder, TrajectoryEncoderConfig
 from siamdup.trajectory.features import FeatureConfig, feature_batch
 from siamdup.trajectory.points import Trajectory
@@ -192,18 +187,12 @@ class SignatureModel:
         directory = Path(path) if path is not None else default_signature_model_path()
         if not directory.is_dir():
             raise SignatureModelLoadError(f"no signature model directory at {directory}")
-        try:
-            return read_consistently(directory, lambda files: cls._read(files, directory))
-        except SignatureModelLoadError:
-            raise
-        except ChecksumMismatchError as e:
-            raise SignatureModelLoadError(
-                f"{e}. Restore the model directory from a copy, or train or save it again"
-            ) from None
-        except (CorruptFileError, StaleReadError) as e:
-            raise SignatureModelLoadError(str(e)) from None
-        except (ValueError, TypeError, KeyError, RuntimeError, OSError, SafetensorError) as e:
-            raise SignatureModelLoadError(f"{directory} is damaged: {type(e).__name__}: {e}") from e
+        return load_stored(
+            directory,
+            lambda files: cls._read(files, directory),
+            SignatureModelLoadError,
+            "Restore the model directory from a copy, or train or save it again",
+        )
 
     @classmethod
     def _read(cls, files: StoredFiles, directory: Path) -> SignatureModel:

@@ -16,19 +16,15 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors import SafetensorError
 from safetensors.torch import save_file
 
 from siamdup.model.siamese import pick_device
 from siamdup.storage import (
-    ChecksumMismatchError,
     CorruptFileError,
-    StaleReadError,
     StoredFiles,
     atomic_directory,
-    read_consistently,
 )
-from siamdup.storage.stored_model import load_weights, read_config
+from siamdup.storage.stored_model import load_stored, load_weights, read_config
 from siamdup.tokenizer import Tokenizer
 from siamdup.verify.cross_encoder import CrossEncoder, CrossEncoderConfig, PairInputs
 from siamdup.verify.saved_config import ARCHITECTURE, FORMAT, FORMAT_VERSION, VerifierConfig, check_config
@@ -160,15 +156,6 @@ def read_verifier(directory: Path, build: Any) -> Any:
             raise CorruptFileError(directory / "tokenizer.json", str(e)) from None
         return build(files, config, tokenizer)
 
-    try:
-        return read_consistently(directory, read)
-    except VerifierLoadError:
-        raise
-    except ChecksumMismatchError as e:
-        raise VerifierLoadError(
-            f"{e}. Restore the verifier directory from a copy, or train it again"
-        ) from None
-    except (CorruptFileError, StaleReadError) as e:
-        raise VerifierLoadError(str(e)) from None
-    except (ValueError, TypeError, KeyError, RuntimeError, OSError, SafetensorError) as e:
-        raise VerifierLoadError(f"{directory} is damaged: {type(e).__name__}: {e}") from e
+    return load_stored(
+        directory, read, VerifierLoadError, "Restore the verifier directory from a copy, or train it again"
+    )
